@@ -1,0 +1,12 @@
+"""Reads about residents shared by pages and (later) the API."""
+
+from accounts.models import User
+from civic.models import Building
+
+
+def resident_with_home(*, user_id: int) -> User:
+    return User.objects.select_related("home_building__district__okrug").get(pk=user_id)
+
+
+def building_resident_count(*, building: Building) -> int:
+    return User.objects.filter(home_building=building, is_active=True).count()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from accounts import views
+
+urlpatterns = [
+    path("profile/", views.profile, name="profile"),
+    path("profile/edit/", views.profile_edit, name="profile_edit"),
+    path("profile/buildings/", views.building_search_results, name="building_search"),
+    path("my-building/", views.my_building, name="my_building"),
+]

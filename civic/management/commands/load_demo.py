@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand
+
+from civic.demo import demo_city_load, demo_residents_load, demo_staff_ensure
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo city (demo/city.csv), its residents and the demo staff logins. Idempotent."
+    )
+
+    def handle(self, *args, **options):
+        city = demo_city_load()
+        residents = demo_residents_load()
+        demo_staff_ensure()
+        self.stdout.write(
+            f"demo city: {city.buildings_created} buildings created, "
+            f"{city.buildings_unchanged} already there; {residents} residents created"
+        )

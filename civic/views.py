@@ -1,0 +1,62 @@
+import logging
+
+from django.db import connection
+from django.db.utils import DatabaseError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts.selectors import resident_with_home
+from civic.celery import app as celery_app
+from civic.models import Building, District, Okrug
+
+logger = logging.getLogger(__name__)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    resident = (
+        resident_with_home(user_id=request.user.pk) if request.user.is_authenticated else None
+    )
+    return render(
+        request,
+        "civic/home.html",
+        {
+            "resident": resident,
+            "okrug_count": Okrug.objects.count(),
+            "district_count": District.objects.count(),
+            "building_count": Building.objects.count(),
+        },
+    )
+
+
+def _database_state() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as error:
+        logger.warning("healthz: database unavailable", extra={"error": str(error)})
+        return "down"
+    return "up"
+
+
+def _broker_state() -> str:
+    try:
+        with celery_app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, timeout=2)
+    except Exception as error:  # noqa: BLE001 - any failure means "down"; the reason is logged
+        logger.warning("healthz: broker unavailable", extra={"error": str(error)})
+        return "down"
+    return "up"
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness for load balancers: 200 while the database answers (the broker is reported)."""
+    database = _database_state()
+    broker = _broker_state()
+    return JsonResponse(
+        {"status": "ok" if database == "up" else "error", "database": database, "broker": broker},
+        status=200 if database == "up" else 503,
+    )

@@ -1,0 +1,118 @@
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.urls import reverse
+
+from accounts.models import User
+
+CODE = re.compile(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", re.MULTILINE)
+PASSWORD = "a-long-resident-password"
+
+
+def code_from(mail) -> str:
+    match = CODE.search(mail.body)
+    assert match, mail.body
+    return match.group(1)
+
+
+@pytest.mark.django_db
+def test_signup_verifies_email_by_code_then_logs_in(client, mailoutbox):
+    """Sign-up sends a code by email; entering it verifies the address and signs the resident in."""
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "anna@example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["anna@example.org"]
+    assert not EmailAddress.objects.get(email="anna@example.org").verified
+    assert client.get(reverse("profile")).status_code == 302  # not signed in yet
+
+    wrong = client.post(reverse("account_email_verification_sent"), {"code": "AAAAAA"})
+    assert wrong.status_code == 200
+    assert not EmailAddress.objects.get(email="anna@example.org").verified
+
+    response = client.post(
+        reverse("account_email_verification_sent"), {"code": code_from(mailoutbox[0])}
+    )
+    assert response.status_code == 302
+    assert EmailAddress.objects.get(email="anna@example.org").verified
+    assert client.get(reverse("profile")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_signup_remembers_the_language_of_the_page(client, mailoutbox):
+    """A resident who signs up on the English site gets English as their preferred language."""
+    client.post(
+        reverse("account_signup"),
+        {"email": "john@example.org", "password1": PASSWORD, "password2": PASSWORD},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert User.objects.get(email="john@example.org").language == "en"
+    assert "verification code" in mailoutbox[0].body.lower()
+
+
+@pytest.mark.django_db
+def test_unverified_resident_cannot_log_in_until_the_code_is_entered(client, mailoutbox):
+    """Log-in with an unverified address asks for the code instead of signing in."""
+    user = User.objects.create_user(email="pavel@example.org", password=PASSWORD)
+    EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert client.get(reverse("profile")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_signup_with_a_taken_email_creates_nothing_and_warns_the_owner(client, mailoutbox):
+    """A taken email gets no second account; the page does not reveal that the email is taken
+    (no account enumeration) and the owner is told by email instead."""
+    User.objects.create_user(email="taken@example.org", password=PASSWORD)
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "taken@example.org", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert User.objects.filter(email="taken@example.org").count() == 1
+    assert mailoutbox[0].to == ["taken@example.org"]
+    assert not CODE.search(mailoutbox[0].body)
+
+
+@pytest.mark.django_db
+def test_signup_with_mismatched_passwords_is_refused(client, mailoutbox):
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD + "x"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["password2"]
+    assert not User.objects.filter(email="new@example.org").exists()
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_app_client_signs_up_and_verifies_through_the_headless_api(client, mailoutbox):
+    """A mobile app signs up, verifies the code and gets a session token via /_allauth/app/v1/."""
+    response = client.post(
+        "/_allauth/app/v1/auth/signup",
+        {"email": "app@example.org", "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert response.status_code == 401
+    body = response.json()
+    assert any(
+        flow["id"] == "verify_email" and flow.get("is_pending") for flow in body["data"]["flows"]
+    )
+    token = body["meta"]["session_token"]
+
+    response = client.post(
+        "/_allauth/app/v1/auth/email/verify",
+        {"key": code_from(mailoutbox[0])},
+        content_type="application/json",
+        HTTP_X_SESSION_TOKEN=token,
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["data"]["user"]["email"] == "app@example.org"
+    assert response.json()["meta"]["is_authenticated"] is True

@@ -1,0 +1,92 @@
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+
+from civic.settings import env_bool
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deploy_check_is_clean_with_debug_off_and_a_real_secret_key():
+    """With DEBUG off and a real SECRET_KEY, `manage.py check --deploy` reports nothing."""
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "DEBUG",
+        env={
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "civic.example",
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_deploy_check_flags_the_development_secret_key():
+    """Without SECRET_KEY the insecure development key is used, and the deploy check says so."""
+    env = {"DEBUG": "0", "ALLOWED_HOSTS": "civic.example", "SECRET_KEY": ""}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "security.W009" in result.stdout + result.stderr
+
+
+def test_debug_is_off_unless_set():
+    """The test process runs with the defaults: DEBUG off, HSTS and secure cookies on."""
+    assert settings.DEBUG is False
+    assert settings.SESSION_COOKIE_SECURE and settings.CSRF_COOKIE_SECURE
+    assert settings.SECURE_HSTS_SECONDS >= 31536000
+    assert os.environ.get("TIME_ZONE", "Europe/Moscow") == settings.TIME_ZONE
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("true", True), ("off", False), ("", False)]
+)
+def test_env_bool_reads_common_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("CIVIC_FLAG", raw)
+    assert env_bool("CIVIC_FLAG") is expected
+
+
+def test_env_bool_refuses_garbage(monkeypatch):
+    """A typo in a boolean variable stops start-up with a message naming the variable."""
+    monkeypatch.setenv("CIVIC_FLAG", "maybe")
+    with pytest.raises(Exception, match="CIVIC_FLAG must be a boolean"):
+        env_bool("CIVIC_FLAG")
+
+
+def test_docker_compose_runs_the_whole_stack():
+    """docker-compose.yml runs postgres, redis, web (gunicorn), worker and beat, health-checked."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert "gunicorn civic.wsgi:application" in services["web"]["command"]
+    assert "migrate" in services["web"]["command"]
+    assert services["worker"]["command"][:4] == ["celery", "-A", "civic", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "civic", "beat"]
+    for name in ("postgres", "redis", "web", "worker"):
+        assert "healthcheck" in services[name], name
+    assert "postgres-data:/var/lib/postgresql" in services["postgres"]["volumes"]
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["DATABASE_URL"].startswith("postgres://")
+        assert env["REDIS_URL"].startswith("redis://")
+        assert env["DEBUG"] == "0"
+    assert services["web"]["depends_on"]["postgres"]["condition"] == "service_healthy"

@@ -1,0 +1,33 @@
+"""Test configuration: speed-ups and isolation on top of the one settings module."""
+
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.core.cache import cache
+
+TEST_CACHE_REDIS_DB = 15
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    """The same Redis server, another database: tests may flush it without touching the broker."""
+    if url.startswith("unix://"):
+        return f"{url.split('?')[0]}?db={db}"
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The test client speaks plain HTTP and there is no collectstatic manifest in tests.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "LOCATION": redis_url_with_db(settings.REDIS_URL, TEST_CACHE_REDIS_DB),
+        }
+    }
+    cache.clear()  # rate limits and throttles start afresh in every test
