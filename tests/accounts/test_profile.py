@@ -48,11 +48,13 @@ def test_second_move_within_30_days_is_refused_and_names_the_date(newcomer):
     first, second = BuildingFactory(), BuildingFactory()
     with time_machine.travel(START, tick=False):
         profile_update(user=newcomer, changes=changes(newcomer, home_building=first))
-    with time_machine.travel(START + timedelta(days=29, hours=23), tick=False):
-        with pytest.raises(HomeMoveTooSoon) as refused:
-            profile_update(
-                user=newcomer, changes=changes(newcomer, home_building=second, apartment="5")
-            )
+    with (
+        time_machine.travel(START + timedelta(days=29, hours=23), tick=False),
+        pytest.raises(HomeMoveTooSoon) as refused,
+    ):
+        profile_update(
+            user=newcomer, changes=changes(newcomer, home_building=second, apartment="5")
+        )
     assert refused.value.next_allowed_at == START + timedelta(days=30)
     assert "31.03.2026" in str(refused.value)
     newcomer.refresh_from_db()

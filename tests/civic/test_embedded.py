@@ -9,7 +9,9 @@ JOIN_EMBEDDED_SERVERS = """
 import json, os, psycopg, redis, time
 from civic import embedded
 database = embedded.postgres_settings("civic")
-with psycopg.connect(host=database["HOST"], port=database["PORT"], user="postgres", dbname="civic") as conn:
+with psycopg.connect(
+    host=database["HOST"], port=database["PORT"], user="postgres", dbname="civic"
+) as conn:
     server_pid = conn.execute("SELECT pg_postmaster_start_time()::text").fetchone()[0]
 client = redis.Redis.from_url(embedded.redis_url())
 client.incr("joined")
