@@ -49,6 +49,7 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
+    "nested_admin",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -110,7 +111,9 @@ if DATABASE_URL:
 else:
     _database = embedded.postgres_settings("civic")
 if env_bool("DB_POOL", True):
-    _database["OPTIONS"] = {"pool": {"min_size": 1, "max_size": 20, "timeout": 10}}
+    # A cap, not a reservation: connections open only under concurrent demand (threads).
+    _pool_max = int(os.environ.get("DB_POOL_MAX_SIZE", "32"))
+    _database["OPTIONS"] = {"pool": {"min_size": 1, "max_size": _pool_max, "timeout": 10}}
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -2,32 +2,13 @@ import logging
 
 from django.db import connection
 from django.db.utils import DatabaseError
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts.selectors import resident_with_home
 from civic.celery import app as celery_app
-from civic.models import Building, District, Okrug
 
 logger = logging.getLogger(__name__)
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    resident = (
-        resident_with_home(user_id=request.user.pk) if request.user.is_authenticated else None
-    )
-    return render(
-        request,
-        "civic/home.html",
-        {
-            "resident": resident,
-            "okrug_count": Okrug.objects.count(),
-            "district_count": District.objects.count(),
-            "building_count": Building.objects.count(),
-        },
-    )
 
 
 def _database_state() -> str:

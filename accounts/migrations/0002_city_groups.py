@@ -1,54 +1,20 @@
-"""The "City admins" and "City staff" groups with the permissions they need.
+"""The "City admins" and "City staff" groups with the permissions they need on the map
+and on users; later apps grant their own permissions in their own migrations."""
 
-Later apps add their own permissions to these groups in their own migrations.
-"""
-
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-CITY_ADMINS = "City admins"
-CITY_STAFF = "City staff"
+from accounts.groups import CITY_ADMINS, CITY_STAFF, grant_permissions, model_permissions
 
-ADMIN_PERMISSIONS = {
-    "civic": ["okrug", "district", "building"],
-}
-ADMIN_USER_PERMISSIONS = ["view_user", "change_user"]
-STAFF_VIEW = {"civic": ["okrug", "district", "building"]}
-
-
-def _ensure_permissions(apps):
-    """Permissions are created after migrate; create them now so the groups can hold them."""
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
+MAP = ["okrug", "district", "building"]
 
 
 def create_groups(apps, schema_editor):
-    _ensure_permissions(apps)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-
-    admins, _ = Group.objects.get_or_create(name=CITY_ADMINS)
-    admin_codenames = [
-        f"{action}_{model}"
-        for models in ADMIN_PERMISSIONS.values()
-        for model in models
-        for action in ("add", "change", "delete", "view")
-    ]
-    admins.permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="civic", codename__in=admin_codenames
-        ),
-        *Permission.objects.filter(
-            content_type__app_label="accounts", codename__in=ADMIN_USER_PERMISSIONS
-        ),
+    grant_permissions(apps, group=CITY_ADMINS, app_label="civic", codenames=model_permissions(MAP))
+    grant_permissions(
+        apps, group=CITY_ADMINS, app_label="accounts", codenames=["view_user", "change_user"]
     )
-
-    staff, _ = Group.objects.get_or_create(name=CITY_STAFF)
-    staff_codenames = [f"view_{model}" for models in STAFF_VIEW.values() for model in models]
-    staff.permissions.add(
-        *Permission.objects.filter(content_type__app_label="civic", codename__in=staff_codenames)
+    grant_permissions(
+        apps, group=CITY_STAFF, app_label="civic", codenames=model_permissions(MAP, ("view",))
     )
 
 

@@ -100,7 +100,7 @@ def test_concurrent_moves_inside_one_interval_move_once():
 
     def move(building):
         user = User.objects.get(pk=resident.pk)
-        barrier.wait()
+        barrier.wait(timeout=60)
         try:
             profile_update(user=user, changes=changes(user, home_building=building))
             outcomes.append("moved")

@@ -1,0 +1,256 @@
+"""Polls in the Django admin: a poll with its questions and options inline (nested_admin),
+scope picked with autocomplete widgets, publish / unpublish / duplicate actions, a preview
+link, and questions locked once residents have voted."""
+
+import nested_admin
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from polls.models import Option, Poll, Question, Scope
+from polls.services import (
+    PollError,
+    poll_duplicate,
+    poll_has_votes,
+    poll_publish,
+    poll_unpublish,
+    question_add_non_answers,
+)
+
+EDITABLE_WHEN_LOCKED = {"title", "description", "image", "closes_at"}
+
+
+class LockedOnceVotedMixin:
+    """Inlines of a poll that residents have voted in are read-only."""
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and not _locked(obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not _locked(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not _locked(obj)
+
+
+class OptionInline(LockedOnceVotedMixin, nested_admin.NestedTabularInline):
+    model = Option
+    extra = 0
+    fields = ["position", "text", "is_other", "is_non_answer"]
+    sortable_field_name = "position"
+
+
+class QuestionForm(forms.ModelForm):
+    add_non_answers = forms.BooleanField(
+        label=_("Add “Затрудняюсь ответить” and “На усмотрение специалистов”"),
+        required=False,
+    )
+
+    class Meta:
+        model = Question
+        fields = [
+            "position",
+            "text",
+            "help_text",
+            "kind",
+            "required",
+            "min_choices",
+            "max_choices",
+            "scale_min",
+            "scale_max",
+            "scale_min_label",
+            "scale_max_label",
+            "max_length",
+        ]
+
+
+class QuestionInline(LockedOnceVotedMixin, nested_admin.NestedStackedInline):
+    model = Question
+    form = QuestionForm
+    extra = 0
+    inlines = [OptionInline]
+    sortable_field_name = "position"
+    fieldsets = [
+        (None, {"fields": ["position", "text", "help_text", "kind", "required"]}),
+        (
+            _("Kind settings"),
+            {
+                "fields": [
+                    ("min_choices", "max_choices"),
+                    ("scale_min", "scale_max"),
+                    ("scale_min_label", "scale_max_label"),
+                    "max_length",
+                    "add_non_answers",
+                ]
+            },
+        ),
+    ]
+
+
+def _locked(obj) -> bool:
+    """Question or option inlines of a poll (or a question) that residents have voted in."""
+    poll = obj.poll if isinstance(obj, Question) else obj
+    return isinstance(poll, Poll) and poll.pk is not None and poll_has_votes(poll=poll)
+
+
+class PollForm(forms.ModelForm):
+    class Meta:
+        model = Poll
+        fields = [
+            "title",
+            "description",
+            "image",
+            "scope",
+            "okrugs",
+            "districts",
+            "min_age",
+            "opens_at",
+            "closes_at",
+            "points",
+            "results_visibility",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "scope" in self.fields:  # building surveys are created by residents, not here
+            self.fields["scope"].choices = [
+                (value, label) for value, label in Scope.choices if value != Scope.BUILDING
+            ]
+
+    def clean_closes_at(self):
+        closes_at = self.cleaned_data["closes_at"]
+        if self.instance.pk and _locked(self.instance) and closes_at < self.instance.closes_at:
+            raise forms.ValidationError(
+                _("Residents have voted: the closing time can only be extended.")
+            )
+        return closes_at
+
+
+@admin.register(Poll)
+class PollAdmin(nested_admin.NestedModelAdmin):
+    form = PollForm
+    inlines = [QuestionInline]
+    list_display = [
+        "title",
+        "status",
+        "phase_display",
+        "opens_at",
+        "closes_at",
+        "scope_display",
+        "participants",
+    ]
+    list_filter = ["status", "scope", "results_visibility"]
+    search_fields = ["title"]
+    date_hierarchy = "opens_at"
+    autocomplete_fields = ["okrugs", "districts"]
+    actions = ["publish", "unpublish", "duplicate"]
+    readonly_fields = ["preview_link", "status"]
+    fieldsets = [
+        (None, {"fields": ["title", "description", "image", "status", "preview_link"]}),
+        (_("Scope"), {"fields": ["scope", "okrugs", "districts", "min_age"]}),
+        (
+            _("Schedule and results"),
+            {"fields": ["opens_at", "closes_at", "points", "results_visibility"]},
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(scope=Scope.BUILDING)
+            .annotate(participant_count=Count("participations"))
+            .prefetch_related("okrugs", "districts")
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and _locked(obj):
+            return [
+                *(
+                    field.name
+                    for field in Poll._meta.get_fields()
+                    if field.concrete and field.editable and field.name not in EDITABLE_WHEN_LOCKED
+                ),
+                "status",
+                "preview_link",
+            ]
+        return super().get_readonly_fields(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        poll = self.get_object(request, object_id)
+        if poll is not None and _locked(poll):
+            self.message_user(
+                request,
+                _(
+                    "Residents have voted in this poll, so its questions, options and scope "
+                    "are locked. You can still fix the title and description and extend the "
+                    "closing time."
+                ),
+                messages.WARNING,
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Question:
+            for question_form in formset.forms:
+                if question_form.cleaned_data.get("add_non_answers") and question_form.instance.pk:
+                    question_add_non_answers(question=question_form.instance)
+
+    @admin.display(description=_("phase"))
+    def phase_display(self, poll: Poll) -> str:
+        return poll.phase(timezone.now()).label
+
+    @admin.display(description=_("scope"))
+    def scope_display(self, poll: Poll) -> str:
+        if poll.scope == Scope.CITY:
+            return str(Scope.CITY.label)
+        return ", ".join(
+            [o.name for o in poll.okrugs.all()] + [d.name for d in poll.districts.all()]
+        )
+
+    @admin.display(description=_("participants"), ordering="participant_count")
+    def participants(self, poll: Poll) -> int:
+        return poll.participant_count
+
+    @admin.display(description=_("preview"))
+    def preview_link(self, poll: Poll) -> str:
+        if not poll.pk:
+            return "—"
+        return format_html(
+            '<a href="{}" target="_blank">{}</a>',
+            reverse("poll_detail", args=[poll.pk]),
+            _("See the poll as residents see it"),
+        )
+
+    @admin.action(description=_("Publish the selected polls"))
+    def publish(self, request, queryset):
+        self._apply(request, queryset, poll_publish, _("Published: %(title)s"))
+
+    @admin.action(description=_("Unpublish (back to draft)"))
+    def unpublish(self, request, queryset):
+        self._apply(request, queryset, poll_unpublish, _("Back to draft: %(title)s"))
+
+    @admin.action(description=_("Duplicate as a new draft"))
+    def duplicate(self, request, queryset):
+        for poll in queryset:
+            copy = poll_duplicate(poll=poll, created_by=request.user)
+            self.message_user(request, _("Created the draft “%(title)s”.") % {"title": copy.title})
+
+    def _apply(self, request, queryset, operation, success_message):
+        for poll in queryset:
+            try:
+                operation(poll=poll)
+            except PollError as error:
+                self.message_user(request, f"{poll.title}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, success_message % {"title": poll.title})

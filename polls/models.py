@@ -1,0 +1,286 @@
+"""Polls, their questions and options, who took part (participation) and what they chose (ballot).
+
+Participation and ballot are deliberately unlinkable (docs/decisions/0004): ballots and
+answers have random UUID keys, no timestamps, and no reference to the participation.
+"""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from civic.models import Building, District, Okrug
+
+RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed by hand
+RECEIPT_LENGTH = 12
+
+
+def new_receipt() -> str:
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+
+
+class Scope(models.TextChoices):
+    CITY = "city", _("Whole city")
+    AREAS = "areas", _("Chosen okrugs and districts")
+    BUILDING = "building", _("One building")
+
+
+class ResultsVisibility(models.TextChoices):
+    LIVE = "live", _("Live, as votes come in")
+    AFTER_CLOSE = "after_close", _("Only after closing")
+
+
+class PollStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+
+
+class Phase(models.TextChoices):
+    """Where a poll is in its life, derived from status and the clock at the moment of asking."""
+
+    DRAFT = "draft", _("Draft")
+    UPCOMING = "upcoming", _("Upcoming")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class Poll(models.Model):
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("Plain text; blank lines start paragraphs.")
+    )
+    image = models.ImageField(_("image"), upload_to="polls/", blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=PollStatus.choices, default=PollStatus.DRAFT
+    )
+    scope = models.CharField(_("scope"), max_length=12, choices=Scope.choices, default=Scope.CITY)
+    okrugs = models.ManyToManyField(
+        Okrug, blank=True, related_name="polls", verbose_name=_("okrugs")
+    )
+    districts = models.ManyToManyField(
+        District, blank=True, related_name="polls", verbose_name=_("districts")
+    )
+    building = models.ForeignKey(
+        Building,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="surveys",
+        verbose_name=_("building"),
+    )
+    min_age = models.PositiveSmallIntegerField(_("minimum age"), null=True, blank=True)
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(_("closes at"))
+    points = models.PositiveIntegerField(_("points"), default=20)
+    results_visibility = models.CharField(
+        _("results shown"),
+        max_length=12,
+        choices=ResultsVisibility.choices,
+        default=ResultsVisibility.AFTER_CLOSE,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-opens_at", "-pk"]
+        verbose_name = _("poll")
+        verbose_name_plural = _("polls")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=models.F("opens_at")), name="poll_closes_after_opening"
+            ),
+            models.CheckConstraint(
+                condition=Q(scope="building", building__isnull=False)
+                | (~Q(scope="building") & Q(building__isnull=True)),
+                name="poll_building_scope_has_building",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "closes_at"], name="poll_status_closes")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def phase(self, now=None) -> Phase:
+        now = now or timezone.now()
+        if self.status == PollStatus.DRAFT:
+            return Phase.DRAFT
+        if now < self.opens_at:
+            return Phase.UPCOMING
+        if now < self.closes_at:
+            return Phase.OPEN
+        return Phase.CLOSED
+
+    def results_visible(self, now=None) -> bool:
+        phase = self.phase(now)
+        if phase == Phase.CLOSED:
+            return True
+        return phase == Phase.OPEN and self.results_visibility == ResultsVisibility.LIVE
+
+
+class QuestionKind(models.TextChoices):
+    SINGLE = "single", _("Single choice")
+    MULTIPLE = "multiple", _("Multiple choice")
+    SCALE = "scale", _("Rating scale")
+    RANKING = "ranking", _("Ranking")
+    MATRIX = "matrix", _("Matrix")
+    TEXT = "text", _("Free text")
+
+
+CHOICE_KINDS = {QuestionKind.SINGLE, QuestionKind.MULTIPLE}
+KINDS_WITH_OPTIONS = {*CHOICE_KINDS, QuestionKind.RANKING, QuestionKind.MATRIX}
+KINDS_ON_A_SCALE = {QuestionKind.SCALE, QuestionKind.MATRIX}
+
+
+class Question(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    text = models.CharField(_("question"), max_length=500)
+    help_text = models.CharField(_("hint"), max_length=300, blank=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=QuestionKind.choices)
+    required = models.BooleanField(_("required"), default=True)
+    min_choices = models.PositiveSmallIntegerField(
+        _("minimum choices"), null=True, blank=True, help_text=_("Multiple choice.")
+    )
+    max_choices = models.PositiveSmallIntegerField(
+        _("maximum choices"),
+        null=True,
+        blank=True,
+        help_text=_("Multiple choice; for ranking, how many places to rank (top K)."),
+    )
+    scale_min = models.SmallIntegerField(_("scale from"), default=1)
+    scale_max = models.SmallIntegerField(_("scale to"), default=5)
+    scale_min_label = models.CharField(_("label of the lowest value"), max_length=60, blank=True)
+    scale_max_label = models.CharField(_("label of the highest value"), max_length=60, blank=True)
+    max_length = models.PositiveIntegerField(
+        _("maximum length"), default=1000, help_text=_("Free text.")
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(scale_max__gt=models.F("scale_min")), name="question_scale_ascends"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_choices__isnull=True)
+                | Q(max_choices__isnull=True)
+                | Q(min_choices__lte=models.F("max_choices")),
+                name="question_choices_min_le_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+    @property
+    def scale_values(self) -> range:
+        return range(self.scale_min, self.scale_max + 1)
+
+
+class Option(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    text = models.CharField(_("option"), max_length=300)
+    is_other = models.BooleanField(
+        _("“Other, please specify”"), default=False, help_text=_("Takes a short text.")
+    )
+    is_non_answer = models.BooleanField(
+        _("non-answer"),
+        default=False,
+        help_text=_("“Hard to say” and the like: chosen alone, never together with other options."),
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Participation(models.Model):
+    """Who took part in a poll; one per resident and poll, enforced by the database."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
+    )
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="participations")
+    voted_at = models.DateTimeField(_("voted at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("participation")
+        verbose_name_plural = _("participations")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "poll"], name="participation_once_per_poll")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.poll_id}"
+
+
+class AgeBand(models.TextChoices):
+    UNDER_18 = "u18", _("under 18")
+    FROM_18 = "18-24", "18–24"
+    FROM_25 = "25-34", "25–34"
+    FROM_35 = "35-44", "35–44"
+    FROM_45 = "45-54", "45–54"
+    FROM_55 = "55-64", "55–64"
+    FROM_65 = "65+", _("65 and over")
+    UNKNOWN = "unknown", _("not given")
+
+
+class Ballot(models.Model):
+    """What was chosen, with a coarse snapshot of the voter for breakdowns; no link to who."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="ballots")
+    receipt = models.CharField(
+        _("receipt"), max_length=RECEIPT_LENGTH, unique=True, default=new_receipt
+    )
+    okrug = models.ForeignKey(Okrug, on_delete=models.PROTECT, null=True, related_name="+")
+    district = models.ForeignKey(District, on_delete=models.PROTECT, null=True, related_name="+")
+    age_band = models.CharField(_("age band"), max_length=8, choices=AgeBand.choices)
+    gender = models.CharField(_("gender"), max_length=12, blank=True)
+
+    class Meta:
+        verbose_name = _("ballot")
+        verbose_name_plural = _("ballots")
+
+    def __str__(self) -> str:
+        return self.receipt
+
+
+class Answer(models.Model):
+    """One answer on a ballot. Its shape depends on the question kind:
+
+    single / multiple: ``option`` (and ``text`` for "Other"); scale: ``value``;
+    ranking: ``option`` and ``value`` = its place (1 = first); matrix: ``option`` = the row
+    and ``value`` = the rating; free text: ``text``.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    option = models.ForeignKey(Option, on_delete=models.PROTECT, null=True, related_name="answers")
+    value = models.SmallIntegerField(null=True)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        indexes = [
+            models.Index(fields=["question", "option", "value"], name="answer_tally"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.option_id or self.value or self.text[:30]}"

@@ -1,0 +1,104 @@
+"""May this resident vote in this poll, and if not, why? Answered once, here, for the poll
+page, the home page, the API and the admin preview alike."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import User
+from polls.models import Phase, Poll, Scope
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a resident cannot vote: a stable code (for the API) and a message for people."""
+
+    code: str
+    message: str
+
+
+def resident_age(*, user: User, now: datetime) -> int | None:
+    """Age reached this calendar year; we only know the birth year."""
+    return None if user.birth_year is None else now.year - user.birth_year
+
+
+def vote_refusal(
+    *, user: User, poll: Poll, has_voted: bool, now: datetime | None = None
+) -> Refusal | None:
+    """None if ``user`` may vote in ``poll`` now, else the reason they may not.
+
+    Expects ``user.home_building.district`` loaded and the poll's okrugs and districts
+    prefetched, so asking about many polls costs no queries.
+    """
+    now = now or timezone.now()
+    if not user.is_authenticated:
+        return Refusal("not_signed_in", _("Sign in to vote."))
+    phase_refusal = _phase_refusal(poll, now)
+    if phase_refusal:
+        return phase_refusal
+    if has_voted:
+        return Refusal("already_voted", _("You have already voted in this poll."))
+    return _scope_refusal(user, poll) or _age_refusal(user, poll, now)
+
+
+def _phase_refusal(poll: Poll, now: datetime) -> Refusal | None:
+    phase = poll.phase(now)
+    if phase == Phase.DRAFT:
+        return Refusal("poll_not_published", _("This poll is not published."))
+    if phase == Phase.UPCOMING:
+        opens = timezone.localtime(poll.opens_at).strftime("%d.%m.%Y %H:%M")
+        return Refusal("poll_not_open", _("Voting opens on %(date)s.") % {"date": opens})
+    if phase == Phase.CLOSED:
+        return Refusal("poll_closed", _("Voting in this poll has closed."))
+    return None
+
+
+def _scope_refusal(user: User, poll: Poll) -> Refusal | None:
+    if poll.scope == Scope.CITY:
+        return None
+    building = user.home_building
+    if building is None:
+        return Refusal(
+            "no_address",
+            _("This poll is for residents of some areas only: set your home address to vote."),
+        )
+    if poll.scope == Scope.BUILDING:
+        if building.pk == poll.building_id:
+            return None
+        return Refusal("out_of_scope", _("This survey is for the residents of another building."))
+    district_ids = {district.pk for district in poll.districts.all()}
+    okrug_ids = {okrug.pk for okrug in poll.okrugs.all()}
+    if building.district_id in district_ids or building.district.okrug_id in okrug_ids:
+        return None
+    areas = ", ".join(
+        [okrug.name for okrug in poll.okrugs.all()] + [d.name for d in poll.districts.all()]
+    )
+    return Refusal(
+        "out_of_scope",
+        _("This poll is for residents of %(areas)s; your home is in %(district)s.")
+        % {"areas": areas, "district": building.district.name},
+    )
+
+
+def _age_refusal(user: User, poll: Poll, now: datetime) -> Refusal | None:
+    if not poll.min_age:
+        return None
+    age = resident_age(user=user, now=now)
+    if age is None:
+        return Refusal(
+            "no_birth_year", _("This poll has an age limit: add your birth year to vote.")
+        )
+    if age < poll.min_age:
+        return Refusal(
+            "too_young",
+            ngettext(
+                "This poll is for residents aged %(age)d year and over.",
+                "This poll is for residents aged %(age)d years and over.",
+                poll.min_age,
+            )
+            % {"age": poll.min_age},
+        )
+    return None

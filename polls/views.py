@@ -1,0 +1,119 @@
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accounts.selectors import resident_with_home
+from civic.models import Building, District, Okrug
+from polls.forms import answers_from_post
+from polls.models import Phase, Poll, Scope
+from polls.rules import vote_refusal
+from polls.selectors import home_polls, poll_breakdown, poll_results, poll_with_questions
+from polls.services import VoteRefused, ballot_cast
+from polls.validation import InvalidBallot
+
+RECEIPTS_SESSION_KEY = "poll_receipts"
+REFUSAL_STATUS = {
+    "already_voted": 409,
+    "poll_closed": 409,
+    "poll_not_open": 409,
+    "poll_not_published": 404,
+}
+
+
+def _visitor(request: HttpRequest):
+    if request.user.is_authenticated:
+        return resident_with_home(user_id=request.user.pk)
+    return request.user
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    resident = _visitor(request)
+    polls = home_polls(user=resident)
+    if not request.user.is_authenticated:
+        polls = polls.only_citywide()
+    return render(
+        request,
+        "polls/home.html",
+        {
+            "resident": resident if request.user.is_authenticated else None,
+            "polls": polls,
+            "okrug_count": Okrug.objects.count(),
+            "district_count": District.objects.count(),
+            "building_count": Building.objects.count(),
+        },
+    )
+
+
+def _poll_or_404(request: HttpRequest, poll_id: int) -> Poll:
+    """A published city poll; drafts only for staff who may change polls (as a preview)."""
+    try:
+        poll = poll_with_questions(poll_id=poll_id)
+    except Poll.DoesNotExist as error:
+        raise Http404 from error
+    if poll.scope == Scope.BUILDING:
+        raise Http404
+    if poll.phase() == Phase.DRAFT and not request.user.has_perm("polls.change_poll"):
+        raise Http404
+    return poll
+
+
+def poll_detail(request: HttpRequest, poll_id: int) -> HttpResponse:
+    poll = _poll_or_404(request, poll_id)
+    visitor = _visitor(request)
+    questions = list(poll.questions.all())
+    context = {"poll": poll, "questions": questions, "errors": {}, "submitted": {}}
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        try:
+            answers = answers_from_post(questions=questions, data=request.POST)
+            cast = ballot_cast(user=visitor, poll=poll, answers=answers)
+        except InvalidBallot as invalid:
+            context.update(
+                errors=invalid.errors,
+                general_errors=invalid.errors.get(None, []),
+                submitted=request.POST,
+            )
+            status = 400
+        except VoteRefused as refused:
+            context.update(submitted=request.POST)
+            status = REFUSAL_STATUS.get(refused.refusal.code, 403)
+        else:
+            receipts = request.session.get(RECEIPTS_SESSION_KEY, {})
+            receipts[str(poll.pk)] = cast.receipt
+            request.session[RECEIPTS_SESSION_KEY] = receipts
+            return redirect("poll_thanks", poll_id=poll.pk)
+    else:
+        status = 200
+    has_voted = request.user.is_authenticated and poll.participations.filter(user=visitor).exists()
+    context["refusal"] = vote_refusal(user=visitor, poll=poll, has_voted=has_voted)
+    context["has_voted"] = has_voted
+    return render(request, "polls/poll_detail.html", context, status=status)
+
+
+@login_required
+def poll_thanks(request: HttpRequest, poll_id: int) -> HttpResponse:
+    poll = _poll_or_404(request, poll_id)
+    receipt = request.session.get(RECEIPTS_SESSION_KEY, {}).get(str(poll.pk))
+    if receipt is None:
+        return redirect("poll_detail", poll_id=poll.pk)
+    results = poll_results(poll=poll) if poll.results_visible() else None
+    return render(
+        request, "polls/thanks.html", {"poll": poll, "receipt": receipt, "results": results}
+    )
+
+
+def poll_results_page(request: HttpRequest, poll_id: int) -> HttpResponse:
+    poll = _poll_or_404(request, poll_id)
+    if not poll.results_visible():
+        return render(request, "polls/results_hidden.html", {"poll": poll}, status=403)
+    return render(
+        request,
+        "polls/results.html",
+        {
+            "poll": poll,
+            "results": poll_results(poll=poll),
+            "breakdowns": poll_breakdown(poll=poll),
+        },
+    )
