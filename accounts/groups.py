@@ -18,9 +18,12 @@ def grant_permissions(apps, *, group: str, app_label: str, codenames: list[str])
     grant works on a fresh database.
     """
     app_config = apps.get_app_config(app_label)
-    app_config.models_module = True
-    create_permissions(app_config, verbosity=0)
-    app_config.models_module = None
+    if app_config.models_module is None:  # a migration's historical app config
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+    else:
+        create_permissions(app_config, verbosity=0)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     group_row, _created = Group.objects.get_or_create(name=group)

@@ -1,5 +1,6 @@
 """Test configuration: speed-ups and isolation on top of the one settings module."""
 
+import importlib
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -31,3 +32,19 @@ def _test_settings(settings):
         }
     }
     cache.clear()  # rate limits and throttles start afresh in every test
+
+
+GROUP_MIGRATIONS = [
+    ("accounts.migrations.0002_city_groups", "create_groups"),
+    ("polls.migrations.0002_group_permissions", "grant"),
+]
+
+
+@pytest.fixture
+def city_groups(db):
+    """The staff groups as the data migrations create them. Transactional tests flush every
+    table, migration-made rows included, so tests that need the groups ask for this."""
+    from django.apps import apps
+
+    for module, function in GROUP_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)

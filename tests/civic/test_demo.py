@@ -12,7 +12,7 @@ from civic.models import Building, District, Okrug
 
 
 @pytest.mark.django_db
-def test_demo_city_loads_once_with_logins_in_every_okrug():
+def test_demo_city_loads_once_with_logins_in_every_okrug(city_groups):
     """The demo city has 12 okrugs, 40+ districts, 2,000+ buildings and 500+ residents with
     birth years and genders; loading it again creates nothing; the printed logins work."""
     call_command("load_demo", stdout=StringIO())

@@ -8,7 +8,7 @@ from tests.civic.factories import BuildingFactory
 @pytest.mark.django_db
 def test_home_page_for_anonymous_visitors_invites_to_sign_up(client, django_assert_num_queries):
     BuildingFactory.create_batch(3)
-    with django_assert_num_queries(6):  # polls with their okrugs and districts; three map counts
+    with django_assert_num_queries(4):  # polls (none, so no prefetch), three map counts
         response = client.get(reverse("home"))
     assert response.status_code == 200
     page = response.content.decode()
@@ -20,7 +20,7 @@ def test_home_page_for_anonymous_visitors_invites_to_sign_up(client, django_asse
 def test_home_page_tells_a_resident_where_they_vote(client, django_assert_num_queries):
     resident = UserFactory()
     client.force_login(resident)
-    with django_assert_num_queries(9):  # session, user, resident with home, polls (3), counts (3)
+    with django_assert_num_queries(7):  # session, user, resident, polls (none), three counts
         response = client.get(reverse("home"))
     district = resident.home_building.district
     page = response.content.decode()
