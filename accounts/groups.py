@@ -18,7 +18,7 @@ def grant_permissions(apps, *, group: str, app_label: str, codenames: list[str])
     grant works on a fresh database.
     """
     app_config = apps.get_app_config(app_label)
-    if app_config.models_module is None:  # a migration's historical app config
+    if getattr(app_config, "models_module", None) is None:  # a migration's historical app
         app_config.models_module = True
         create_permissions(app_config, verbosity=0)
         app_config.models_module = None

@@ -261,6 +261,14 @@ class Breakdown:
     dimension: str
     groups: list[BreakdownGroup]
 
+    @property
+    def shown_groups(self) -> list[BreakdownGroup]:
+        return [group for group in self.groups if not group.hidden]
+
+    @property
+    def hidden_count(self) -> int:
+        return sum(group.hidden for group in self.groups)
+
 
 def poll_breakdown(*, poll: Poll) -> list[Breakdown]:
     """Per okrug, district, age band and gender: the share of each option of every choice

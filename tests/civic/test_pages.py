@@ -66,3 +66,11 @@ def test_admin_lists_buildings_with_filters(admin_client):
         reverse("admin:civic_building_changelist"), {"district__id__exact": building.district_id}
     )
     assert list(response.context["cl"].result_list) == [building]
+
+
+@pytest.mark.django_db
+def test_signed_in_resident_sees_their_preferred_language_until_they_switch(client):
+    client.force_login(UserFactory(language="en"))
+    assert "Polls" in client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    client.post(reverse("set_language"), {"language": "ru", "next": "/"})
+    assert "Опросы" in client.get(reverse("home")).content.decode()

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from civic.demo import demo_city_load, demo_residents_load, demo_staff_ensure
+from polls.demo import demo_polls_load
 
 
 class Command(BaseCommand):
@@ -12,7 +13,9 @@ class Command(BaseCommand):
         city = demo_city_load()
         residents = demo_residents_load()
         demo_staff_ensure()
+        polls = demo_polls_load()
         self.stdout.write(
             f"demo city: {city.buildings_created} buildings created, "
-            f"{city.buildings_unchanged} already there; {residents} residents created"
+            f"{city.buildings_unchanged} already there; {residents} residents created; "
+            f"{polls} polls created"
         )

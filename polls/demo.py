@@ -1,0 +1,226 @@
+"""Demo polls for `make demo`: open, upcoming and closed polls, with ballots cast through the
+real voting service by the demo residents. Loading twice changes nothing."""
+
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from civic.models import Okrug
+from polls.models import Option, Poll, PollStatus, Question, QuestionKind, ResultsVisibility, Scope
+from polls.selectors import poll_with_questions
+from polls.services import NON_ANSWERS, ballot_cast
+from polls.validation import AnswerInput
+
+SEED = 2026
+
+
+@dataclass
+class DemoQuestion:
+    text: str
+    kind: str
+    options: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+    non_answers: bool = False
+
+
+@dataclass
+class DemoPoll:
+    title: str
+    description: str
+    questions: list[DemoQuestion]
+    starts_in_days: int
+    lasts_days: int
+    voters: int
+    okrug: str | None = None
+    visibility: str = ResultsVisibility.AFTER_CLOSE
+    points: int = 20
+
+
+DEMO_POLLS = [
+    DemoPoll(
+        title="Каким должен стать парк у вашего дома?",
+        description=(
+            "Город благоустраивает парки в 2027 году. Расскажите, что для вас важнее всего.\n\n"
+            "Итоги учтут при подготовке проектов: https://example.org/parks"
+        ),
+        starts_in_days=-5,
+        lasts_days=30,
+        voters=260,
+        visibility=ResultsVisibility.LIVE,
+        questions=[
+            DemoQuestion(
+                "Что в парке вам нужнее всего?",
+                QuestionKind.SINGLE,
+                ["Детская площадка", "Спортивная площадка", "Тихая зона отдыха", "Другое"],
+                non_answers=True,
+            ),
+            DemoQuestion(
+                "Какие занятия вы хотели бы видеть в парке? Выберите до трёх.",
+                QuestionKind.MULTIPLE,
+                ["Йога", "Бег", "Шахматы", "Лекции", "Кино под открытым небом", "Танцы"],
+                {"min_choices": 1, "max_choices": 3},
+            ),
+            DemoQuestion(
+                "Как вы оцениваете парки своего района сейчас?",
+                QuestionKind.SCALE,
+                settings={"scale_min_label": "Очень плохо", "scale_max_label": "Отлично"},
+            ),
+            DemoQuestion(
+                "Ваши пожелания",
+                QuestionKind.TEXT,
+                settings={"required": False, "max_length": 500},
+            ),
+        ],
+    ),
+    DemoPoll(
+        title="Транспорт Центрального округа: что улучшить первым?",
+        description="Опрос для жителей ЦАО. Расставьте приоритеты и оцените транспорт.",
+        okrug="Центральный административный округ",
+        starts_in_days=-2,
+        lasts_days=14,
+        voters=80,
+        questions=[
+            DemoQuestion(
+                "Расставьте три главных приоритета",
+                QuestionKind.RANKING,
+                ["Выделенные полосы", "Велодорожки", "Парковки", "Тротуары", "Остановки"],
+                {"max_choices": 3},
+            ),
+            DemoQuestion(
+                "Оцените транспорт",
+                QuestionKind.MATRIX,
+                ["Метро", "Автобусы", "Трамваи"],
+                {"scale_min": 1, "scale_max": 5},
+            ),
+        ],
+    ),
+    DemoPoll(
+        title="Новогодние ярмарки: где их провести?",
+        description="Голосование откроется через три дня.",
+        starts_in_days=3,
+        lasts_days=10,
+        voters=0,
+        questions=[
+            DemoQuestion(
+                "Где провести ярмарку?",
+                QuestionKind.SINGLE,
+                ["На главной площади района", "В парке", "У станции метро"],
+            )
+        ],
+    ),
+    DemoPoll(
+        title="Часы работы библиотек",
+        description="Опрос завершён, итоги опубликованы.",
+        starts_in_days=-20,
+        lasts_days=18,
+        voters=220,
+        points=10,
+        questions=[
+            DemoQuestion(
+                "Когда вам удобнее ходить в библиотеку?",
+                QuestionKind.SINGLE,
+                ["Утром", "Днём", "Вечером", "В выходные"],
+                non_answers=True,
+            ),
+            DemoQuestion(
+                "Нужны ли библиотекам коворкинги?",
+                QuestionKind.SINGLE,
+                ["Да", "Нет"],
+            ),
+        ],
+    ),
+]
+
+
+def demo_polls_load() -> int:
+    """Create the demo polls that do not exist yet; return how many were created."""
+    existing = set(Poll.objects.filter(title__in=[p.title for p in DEMO_POLLS]).values_list("title", flat=True))
+    rng = random.Random(SEED)  # noqa: S311 - demo data, not security
+    created = 0
+    for demo in DEMO_POLLS:
+        if demo.title in existing:
+            continue
+        _demo_poll_create(demo, rng)
+        created += 1
+    return created
+
+
+def _demo_poll_create(demo: DemoPoll, rng: random.Random) -> None:
+    now = timezone.now()
+    opens_at = now + timedelta(days=demo.starts_in_days)
+    closes_at = opens_at + timedelta(days=demo.lasts_days)
+    closed_already = closes_at <= now
+    with transaction.atomic():
+        poll = Poll.objects.create(
+            title=demo.title,
+            description=demo.description,
+            status=PollStatus.PUBLISHED,
+            scope=Scope.AREAS if demo.okrug else Scope.CITY,
+            opens_at=opens_at,
+            closes_at=now + timedelta(days=1) if closed_already else closes_at,
+            points=demo.points,
+            results_visibility=demo.visibility,
+        )
+        if demo.okrug:
+            poll.okrugs.set(Okrug.objects.filter(name=demo.okrug))
+        for position, question in enumerate(demo.questions, start=1):
+            _demo_question_create(poll, position, question)
+        _demo_votes(poll, demo, rng)
+        if closed_already:  # cast while open, then moved into the past: a closed poll
+            Poll.objects.filter(pk=poll.pk).update(closes_at=closes_at)
+
+
+def _demo_question_create(poll: Poll, position: int, demo: DemoQuestion) -> None:
+    question = Question.objects.create(
+        poll=poll, position=position, text=demo.text, kind=demo.kind, **demo.settings
+    )
+    texts = [*demo.options, *(NON_ANSWERS if demo.non_answers else ())]
+    Option.objects.bulk_create(
+        Option(
+            question=question,
+            position=index,
+            text=text,
+            is_other=text == "Другое",
+            is_non_answer=text in NON_ANSWERS,
+        )
+        for index, text in enumerate(texts, start=1)
+    )
+
+
+def _demo_votes(poll: Poll, demo: DemoPoll, rng: random.Random) -> None:
+    if not demo.voters:
+        return
+    voters = User.objects.filter(is_staff=False, email__endswith="@demo.civic.local")
+    if demo.okrug:
+        voters = voters.filter(home_building__district__okrug__name=demo.okrug)
+    full_poll = poll_with_questions(poll_id=poll.pk)
+    questions = list(full_poll.questions.all())
+    for voter in voters.select_related("home_building__district").order_by("pk")[: demo.voters]:
+        answers = [_demo_answer(question, rng) for question in questions]
+        ballot_cast(user=voter, poll=full_poll, answers=[a for a in answers if a])
+
+
+def _demo_answer(question: Question, rng: random.Random) -> AnswerInput | None:
+    options = [option for option in question.options.all() if not option.is_non_answer]
+    weights = [len(options) - index for index in range(len(options))]  # earlier options win
+    if question.kind == QuestionKind.SINGLE:
+        option = rng.choices(options, weights)[0]
+        other = "Площадка для собак" if option.is_other else ""
+        return AnswerInput(question.pk, (option.pk,), other_text=other)
+    if question.kind == QuestionKind.MULTIPLE:
+        picked = rng.sample(options, rng.randint(1, question.max_choices or len(options)))
+        return AnswerInput(question.pk, tuple(option.pk for option in picked if not option.is_other))
+    if question.kind == QuestionKind.SCALE:
+        return AnswerInput(question.pk, value=rng.choices(question.scale_values, [1, 1, 2, 4, 3])[0])
+    if question.kind == QuestionKind.RANKING:
+        order = rng.sample(options, len(options))[: question.max_choices or len(options)]
+        return AnswerInput(question.pk, tuple(option.pk for option in order))
+    if question.kind == QuestionKind.MATRIX:
+        return AnswerInput(question.pk, rows={o.pk: rng.choice(question.scale_values) for o in options})
+    if rng.random() < 0.2:
+        return AnswerInput(question.pk, text=rng.choice(["Больше скамеек", "Освещение вечером"]))
+    return None
