@@ -11,7 +11,13 @@ class OkrugAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(district_count=Count("districts"))
+        # Meta.ordering is not applied to GROUP BY queries: order explicitly.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(district_count=Count("districts"))
+            .order_by("name")
+        )
 
     @admin.display(description=_("districts"), ordering="district_count")
     def district_count(self, okrug: Okrug) -> int:
@@ -27,7 +33,12 @@ class DistrictAdmin(admin.ModelAdmin):
     autocomplete_fields = ["okrug"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(building_count=Count("buildings"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(building_count=Count("buildings"))
+            .order_by("name")
+        )
 
     @admin.display(description=_("buildings"), ordering="building_count")
     def building_count(self, district: District) -> int:

@@ -93,8 +93,8 @@ class QuestionInline(LockedOnceVotedMixin, nested_admin.NestedStackedInline):
 
 def _locked(obj) -> bool:
     """Question or option inlines of a poll (or a question) that residents have voted in."""
-    poll = obj.poll if isinstance(obj, Question) else obj
-    return isinstance(poll, Poll) and poll.pk is not None and poll_has_votes(poll=poll)
+    poll_id = obj.poll_id if isinstance(obj, Question) else getattr(obj, "pk", None)
+    return poll_id is not None and poll_has_votes(poll_id=poll_id)
 
 
 class PollForm(forms.ModelForm):
@@ -123,7 +123,7 @@ class PollForm(forms.ModelForm):
 
     def clean_closes_at(self):
         closes_at = self.cleaned_data["closes_at"]
-        if self.instance.pk and _locked(self.instance) and closes_at < self.instance.closes_at:
+        if _locked(self.instance) and closes_at < self.instance.closes_at:
             raise forms.ValidationError(
                 _("Residents have voted: the closing time can only be extended.")
             )

@@ -138,7 +138,9 @@ DEMO_POLLS = [
 
 def demo_polls_load() -> int:
     """Create the demo polls that do not exist yet; return how many were created."""
-    existing = set(Poll.objects.filter(title__in=[p.title for p in DEMO_POLLS]).values_list("title", flat=True))
+    existing = set(
+        Poll.objects.filter(title__in=[p.title for p in DEMO_POLLS]).values_list("title", flat=True)
+    )
     rng = random.Random(SEED)  # noqa: S311 - demo data, not security
     created = 0
     for demo in DEMO_POLLS:
@@ -213,14 +215,20 @@ def _demo_answer(question: Question, rng: random.Random) -> AnswerInput | None:
         return AnswerInput(question.pk, (option.pk,), other_text=other)
     if question.kind == QuestionKind.MULTIPLE:
         picked = rng.sample(options, rng.randint(1, question.max_choices or len(options)))
-        return AnswerInput(question.pk, tuple(option.pk for option in picked if not option.is_other))
+        return AnswerInput(
+            question.pk, tuple(option.pk for option in picked if not option.is_other)
+        )
     if question.kind == QuestionKind.SCALE:
-        return AnswerInput(question.pk, value=rng.choices(question.scale_values, [1, 1, 2, 4, 3])[0])
+        return AnswerInput(
+            question.pk, value=rng.choices(question.scale_values, [1, 1, 2, 4, 3])[0]
+        )
     if question.kind == QuestionKind.RANKING:
         order = rng.sample(options, len(options))[: question.max_choices or len(options)]
         return AnswerInput(question.pk, tuple(option.pk for option in order))
     if question.kind == QuestionKind.MATRIX:
-        return AnswerInput(question.pk, rows={o.pk: rng.choice(question.scale_values) for o in options})
+        return AnswerInput(
+            question.pk, rows={o.pk: rng.choice(question.scale_values) for o in options}
+        )
     if rng.random() < 0.2:
         return AnswerInput(question.pk, text=rng.choice(["Больше скамеек", "Освещение вечером"]))
     return None

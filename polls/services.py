@@ -111,8 +111,8 @@ def _voter_snapshot(*, user: User, now: datetime) -> dict:
 # --- the admin's operations -----------------------------------------------------------------
 
 
-def poll_has_votes(*, poll: Poll) -> bool:
-    return Participation.objects.filter(poll=poll).exists()
+def poll_has_votes(*, poll_id: int) -> bool:
+    return Participation.objects.filter(poll_id=poll_id).exists()
 
 
 def poll_publish(*, poll: Poll) -> None:
@@ -142,7 +142,7 @@ def poll_publish_problems(*, poll: Poll) -> list[str]:
 def poll_unpublish(*, poll: Poll) -> None:
     """Back to draft; only while nobody has voted (votes cannot be taken back)."""
     with transaction.atomic():
-        if poll_has_votes(poll=poll):
+        if poll_has_votes(poll_id=poll.pk):
             raise PollError(_("Residents have voted in this poll: it cannot be unpublished."))
         Poll.objects.filter(pk=poll.pk).update(status=PollStatus.DRAFT)
     poll.status = PollStatus.DRAFT

@@ -14,10 +14,13 @@ ROOT = Path(settings.BASE_DIR)
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run manage.py as a deployment would: without test-only variables such as
+    DJANGO_ALLOW_ASYNC_UNSAFE (which the browser tests set)."""
+    base = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**base, **env},
         capture_output=True,
         text=True,
         timeout=120,

@@ -1,0 +1,108 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from polls.models import Ballot, Poll, PollStatus
+from tests.accounts.factories import UserFactory
+from tests.civic.factories import BuildingFactory
+
+PASSWORD = "correct horse battery"  # UserFactory's password
+
+
+def sign_in(page, base_url, email):
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{base_url}/")
+
+
+def add_question(page, index, text, kind, options=(), **settings):
+    page.click("a.djn-add-handler.djn-model-polls-question")
+    prefix = f"questions-{index}"
+    page.fill(f"[name={prefix}-text]", text)
+    page.select_option(f"[name={prefix}-kind]", kind)
+    for name, value in settings.items():
+        page.fill(f"[name={prefix}-{name}]", str(value))
+    add_option = page.locator(f"#{prefix} a.djn-add-handler.djn-model-polls-option")
+    for number, option in enumerate(options):
+        add_option.click()
+        page.fill(f"[name={prefix}-options-{number}-text]", option)
+
+
+def build_poll_in_admin(page, base_url, district_name) -> Poll:
+    page.goto(f"{base_url}/admin/login/")
+    page.fill("input[name=username]", "admin@example.org")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.goto(f"{base_url}/admin/polls/poll/add/")
+    page.fill("[name=title]", "Где поставить новые скамейки?")
+    page.fill("[name=description]", "Район выбирает места для скамеек.")
+    page.select_option("[name=scope]", "areas")
+    page.click(".field-districts .select2-selection")
+    page.keyboard.type(district_name)
+    page.locator(".select2-results__option", has_text=district_name).click()
+    now = timezone.localtime()
+    opens, closes = now - timedelta(hours=1), now + timedelta(days=2)
+    page.fill("[name=opens_at_0]", opens.strftime("%Y-%m-%d"))
+    page.fill("[name=opens_at_1]", opens.strftime("%H:%M:%S"))
+    page.fill("[name=closes_at_0]", closes.strftime("%Y-%m-%d"))
+    page.fill("[name=closes_at_1]", closes.strftime("%H:%M:%S"))
+    page.select_option("[name=results_visibility]", "live")
+    add_question(page, 0, "Где нужнее скамейки?", "single", ["У подъездов", "В сквере"])
+    add_question(
+        page,
+        1,
+        "Какие скамейки?",
+        "multiple",
+        ["Со спинкой", "Длинные", "Под навесом"],
+        max_choices=2,
+    )
+    add_question(page, 2, "Оцените двор", "scale")
+    page.click("input[name=_save]")
+    page.wait_for_url(re.compile(r"/admin/polls/poll/$"))
+    poll = Poll.objects.get(title="Где поставить новые скамейки?")
+    page.check(f"input[name=_selected_action][value='{poll.pk}']")
+    page.select_option("select[name=action]", "publish")
+    page.click("button[name=index]")
+    page.wait_for_selector(".messagelist")
+    return poll
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_builds_a_poll_residents_vote_and_results_appear(live_server, new_page):
+    """An admin builds a three-question district poll in the admin and publishes it; a
+    resident of the district votes in the browser and gets a receipt and live results;
+    a resident of another district is told why they cannot vote."""
+    UserFactory(email="admin@example.org", is_staff=True, is_superuser=True)
+    home = BuildingFactory()
+    voter = UserFactory(home_building=home)
+    outsider = UserFactory()
+    base_url = live_server.url
+
+    poll = build_poll_in_admin(new_page(), base_url, home.district.name)
+    poll.refresh_from_db()
+    assert poll.status == PollStatus.PUBLISHED
+    assert [q.options.count() for q in poll.questions.all()] == [2, 3, 0]
+
+    page = new_page()
+    sign_in(page, base_url, voter.email)
+    page.goto(f"{base_url}/polls/{poll.pk}/")
+    page.check("text=В сквере")
+    page.check("text=Со спинкой")
+    page.check("text=Под навесом")
+    page.check(".scale-point:has-text('4') input")
+    page.click("button:has-text('Проголосовать'), button:has-text('Vote')")
+    page.wait_for_url(f"{base_url}/polls/{poll.pk}/thanks/")
+    receipt = Ballot.objects.get(poll=poll).receipt
+    assert page.locator(".receipt").inner_text() == receipt
+    assert "100,0%" in page.locator(".bars").first.inner_text()
+
+    page = new_page()
+    sign_in(page, base_url, outsider.email)
+    page.goto(f"{base_url}/polls/{poll.pk}/")
+    refusal = page.locator(".refusal").inner_text()
+    assert home.district.name in refusal and outsider.home_building.district.name in refusal
+    assert page.locator("button.primary").count() == 0
