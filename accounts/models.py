@@ -81,3 +81,44 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+
+class NotificationKind(models.TextChoices):
+    RESULTS_PUBLISHED = "results_published", _("Poll results published")
+
+
+class Notification(models.Model):
+    """An in-app notification, also emailed once. ``key`` names what it is about (for example
+    ``poll:12:results``); one per user and key, so nothing is announced twice."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=40, choices=NotificationKind.choices)
+    key = models.CharField(max_length=100)
+    params = models.JSONField(default=dict)
+    url = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="notification_once_per_key")
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(emailed_at__isnull=True),
+                name="notification_to_email",
+            ),
+            models.Index(
+                fields=["user"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.key}"

@@ -7,4 +7,5 @@ urlpatterns = [
     path("profile/edit/", views.profile_edit, name="profile_edit"),
     path("profile/buildings/", views.building_search_results, name="building_search"),
     path("my-building/", views.my_building, name="my_building"),
+    path("notifications/", views.notifications, name="notifications"),
 ]

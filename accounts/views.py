@@ -1,17 +1,20 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.forms import ProfileForm
 from accounts.models import User
+from accounts.notifications import notification_text
 from accounts.selectors import building_resident_count, resident_with_home
 from accounts.services import (
     ProfileError,
     home_building_next_change_at,
     home_move_interval,
+    notifications_mark_read,
     profile_update,
 )
 from civic.selectors import building_search
@@ -88,3 +91,19 @@ def my_building(request: HttpRequest) -> HttpResponse:
             "resident_count": building_resident_count(building=building) if building else 0,
         },
     )
+
+
+NOTIFICATIONS_PER_PAGE = 20
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The resident's notifications, newest first; "Mark all as read" clears the badge."""
+    if request.method == "POST":
+        notifications_mark_read(user=request.user)
+        return redirect("notifications")
+    page = Paginator(request.user.notifications.all(), NOTIFICATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    items = [(notification, notification_text(notification)) for notification in page]
+    return render(request, "accounts/notifications.html", {"page": page, "items": items})

@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from polls.models import Option, Poll, Question, Scope
+from polls.models import CHOICE_KINDS, Option, Phase, Poll, Question, Scope
 from polls.services import (
     PollError,
     poll_duplicate,
-    poll_has_votes,
+    poll_is_locked,
     poll_publish,
     poll_unpublish,
     question_add_non_answers,
@@ -24,20 +24,20 @@ from polls.services import (
 EDITABLE_WHEN_LOCKED = {"title", "description", "image", "closes_at"}
 
 
-class LockedOnceVotedMixin:
-    """Inlines of a poll that residents have voted in are read-only."""
+class LockedOnceOpenMixin:
+    """Inlines of a poll that has opened (or has votes) are read-only."""
 
     def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and not _locked(obj)
+        return super().has_add_permission(request, obj) and not _locked(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and not _locked(obj)
+        return super().has_change_permission(request, obj) and not _locked(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and not _locked(obj)
+        return super().has_delete_permission(request, obj) and not _locked(request, obj)
 
 
-class OptionInline(LockedOnceVotedMixin, nested_admin.NestedTabularInline):
+class OptionInline(LockedOnceOpenMixin, nested_admin.NestedTabularInline):
     model = Option
     extra = 0
     fields = ["position", "text", "is_other", "is_non_answer"]
@@ -49,6 +49,15 @@ class QuestionForm(forms.ModelForm):
         label=_("Add “Затрудняюсь ответить” and “На усмотрение специалистов”"),
         required=False,
     )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("add_non_answers") and cleaned.get("kind") not in CHOICE_KINDS:
+            self.add_error(
+                "add_non_answers",
+                _("Standard non-answers fit single and multiple choice questions only."),
+            )
+        return cleaned
 
     class Meta:
         model = Question
@@ -68,7 +77,7 @@ class QuestionForm(forms.ModelForm):
         ]
 
 
-class QuestionInline(LockedOnceVotedMixin, nested_admin.NestedStackedInline):
+class QuestionInline(LockedOnceOpenMixin, nested_admin.NestedStackedInline):
     model = Question
     form = QuestionForm
     extra = 0
@@ -91,10 +100,15 @@ class QuestionInline(LockedOnceVotedMixin, nested_admin.NestedStackedInline):
     ]
 
 
-def _locked(obj) -> bool:
-    """Question or option inlines of a poll (or a question) that residents have voted in."""
+def _locked(request, obj) -> bool:
+    """Whether the questions and options of ``obj``'s poll are frozen; asked once a request."""
     poll_id = obj.poll_id if isinstance(obj, Question) else getattr(obj, "pk", None)
-    return poll_id is not None and poll_has_votes(poll_id=poll_id)
+    if poll_id is None:
+        return False
+    cache = request.__dict__.setdefault("_polls_locked", {})
+    if poll_id not in cache:
+        cache[poll_id] = poll_is_locked(poll_id=poll_id)
+    return cache[poll_id]
 
 
 class PollForm(forms.ModelForm):
@@ -123,9 +137,12 @@ class PollForm(forms.ModelForm):
 
     def clean_closes_at(self):
         closes_at = self.cleaned_data["closes_at"]
-        if _locked(self.instance) and closes_at < self.instance.closes_at:
+        poll = self.instance
+        if poll.pk and poll.phase() == Phase.CLOSED and closes_at != poll.closes_at:
+            raise forms.ValidationError(_("The poll has closed: its schedule cannot change."))
+        if poll.pk and poll_is_locked(poll_id=poll.pk) and closes_at < poll.closes_at:
             raise forms.ValidationError(
-                _("Residents have voted: the closing time can only be extended.")
+                _("The poll has opened: the closing time can only be extended.")
             )
         return closes_at
 
@@ -168,7 +185,7 @@ class PollAdmin(nested_admin.NestedModelAdmin):
         )
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and _locked(obj):
+        if obj is not None and _locked(request, obj):
             return [
                 *(
                     field.name
@@ -182,13 +199,12 @@ class PollAdmin(nested_admin.NestedModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         poll = self.get_object(request, object_id)
-        if poll is not None and _locked(poll):
+        if poll is not None and _locked(request, poll):
             self.message_user(
                 request,
                 _(
-                    "Residents have voted in this poll, so its questions, options and scope "
-                    "are locked. You can still fix the title and description and extend the "
-                    "closing time."
+                    "This poll has opened, so its questions, options and scope are locked. "
+                    "You can still fix the title and description and extend the closing time."
                 ),
                 messages.WARNING,
             )

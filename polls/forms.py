@@ -9,7 +9,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from polls.models import Question, QuestionKind
-from polls.validation import AnswerInput, InvalidBallot
+from polls.validation import AnswerInput, InvalidBallot, ranking_places
 
 
 def answers_from_post(*, questions: list[Question], data: QueryDict) -> list[AnswerInput]:
@@ -50,12 +50,13 @@ def _answer(question: Question, data: QueryDict) -> AnswerInput:
 def _ranked(question: Question, data: QueryDict, name: str) -> tuple[int, ...]:
     """Option ids in order of the places chosen for them; two options in one place is invalid."""
     places = {}
+    allowed = range(1, ranking_places(question) + 1)
     for option in question.options.all():
         place = data.get(f"{name}_rank_{option.pk}", "")
         if place:
             places[option.pk] = int(place)
-    if len(set(places.values())) != len(places):
-        raise ValueError("two options share a place")
+    if len(set(places.values())) != len(places) or not set(places.values()) <= set(allowed):
+        raise ValueError("places must be distinct, from 1 to the number of places")
     return tuple(sorted(places, key=places.get))
 
 

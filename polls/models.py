@@ -87,6 +87,14 @@ class Poll(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Stamped by the scheduled tasks (polls/tasks.py), each once, by a conditional UPDATE.
+    # Whether a vote is accepted never depends on them: only opens_at/closes_at do.
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    tallied_at = models.DateTimeField(_("final tally"), null=True, blank=True, editable=False)
+    results_published_at = models.DateTimeField(
+        _("results published"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-opens_at", "-pk"]
@@ -118,10 +126,14 @@ class Poll(models.Model):
         return Phase.CLOSED
 
     def results_visible(self, now=None) -> bool:
-        phase = self.phase(now)
-        if phase == Phase.CLOSED:
+        """Live polls show results while open; every poll once its final results are published."""
+        if self.results_published_at is not None:
             return True
-        return phase == Phase.OPEN and self.results_visibility == ResultsVisibility.LIVE
+        phase = self.phase(now)
+        return (
+            phase in (Phase.OPEN, Phase.CLOSED)
+            and self.results_visibility == ResultsVisibility.LIVE
+        )
 
 
 class QuestionKind(models.TextChoices):
@@ -284,3 +296,77 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.option_id or self.value or self.text[:30]}"
+
+
+class PollTally(models.Model):
+    """The stored count of a poll: refreshed every minute while a live poll is open, and
+    computed once, finally, after it closes. Pages, API and exports read only these tables."""
+
+    poll = models.OneToOneField(Poll, on_delete=models.CASCADE, related_name="tally")
+    participants = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+    final = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("tally")
+        verbose_name_plural = _("tallies")
+
+    def __str__(self) -> str:
+        return f"{self.poll_id}: {self.participants}"
+
+
+class QuestionTally(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    answered = models.PositiveIntegerField()  # ballots that answered the question
+    average = models.FloatField(null=True)  # scale questions
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["question"], name="question_tally_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.answered}"
+
+
+class Dimension(models.TextChoices):
+    CITY = "", _("whole city")
+    OKRUG = "okrug", _("okrug")
+    DISTRICT = "district", _("district")
+    AGE_BAND = "age_band", _("age band")
+    GENDER = "gender", _("gender")
+
+
+class OptionTally(models.Model):
+    """How many answers chose ``option`` (or ``value``, or the pair for ranking and matrix),
+    citywide (dimension "") or in one group of a breakdown (e.g. district 17)."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    option = models.ForeignKey(Option, on_delete=models.CASCADE, null=True, related_name="+")
+    value = models.SmallIntegerField(null=True)
+    dimension = models.CharField(max_length=10, choices=Dimension.choices, blank=True)
+    group = models.CharField(max_length=20, blank=True)  # okrug/district id, age band, gender
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["poll", "dimension"], name="option_tally_poll")]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}/{self.option_id}/{self.value}: {self.count}"
+
+
+class GroupTally(models.Model):
+    """Ballots per breakdown group: the denominator, and what hides groups under 10."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="+")
+    dimension = models.CharField(max_length=10, choices=Dimension.choices)
+    group = models.CharField(max_length=20, blank=True)
+    ballots = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["poll", "dimension"], name="group_tally_poll")]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}={self.group}: {self.ballots}"

@@ -21,8 +21,8 @@ class Refusal:
 
 
 def resident_age(*, user: User, now: datetime) -> int | None:
-    """Age reached this calendar year; we only know the birth year."""
-    return None if user.birth_year is None else now.year - user.birth_year
+    """Age reached this calendar year (in the city's time zone); we only know the birth year."""
+    return None if user.birth_year is None else timezone.localdate(now).year - user.birth_year
 
 
 def vote_refusal(

@@ -1,29 +1,33 @@
 """Reads of polls shared by the pages, the API and (later) the exports.
 
-``poll_results`` and ``poll_breakdown`` compute results on request with a fixed number of
-GROUP BY queries; the Celery issue replaces them with stored tallies behind the same API.
+Results and breakdowns read the stored tallies (``PollTally`` and friends), which the
+scheduled tasks refresh (services.poll_tally); nothing here counts ballots.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Gender, User
+from civic.models import District, Okrug
 from polls.models import (
     CHOICE_KINDS,
     AgeBand,
-    Answer,
-    Ballot,
+    Dimension,
+    GroupTally,
     Option,
+    OptionTally,
     Participation,
     Poll,
     PollStatus,
+    PollTally,
     Question,
     QuestionKind,
+    QuestionTally,
     Scope,
 )
 from polls.rules import Refusal, vote_refusal
@@ -166,36 +170,39 @@ class PollResults:
     poll: Poll
     participants: int
     questions: list[QuestionResult]
+    computed_at: datetime | None  # None: not counted yet
+    final: bool
 
 
 def poll_results(*, poll: Poll) -> PollResults:
-    """Counts, percentages, averages and rankings per question. ``poll`` from
-    ``poll_with_questions``; three queries whatever the number of questions or ballots."""
-    answers = Answer.objects.filter(question__poll=poll)
-    participants = Ballot.objects.filter(poll=poll).count()
+    """Counts, percentages, averages and rankings per question, from the stored tally.
+
+    ``poll`` from ``poll_with_questions``; three queries whatever the number of questions
+    or ballots.
+    """
+    tally = PollTally.objects.filter(poll=poll).first()
     counts: dict[int, dict[tuple[int | None, int | None], int]] = defaultdict(dict)
-    for row in (
-        answers.exclude(question__kind=QuestionKind.TEXT)
-        .values("question_id", "option_id", "value")
-        .annotate(n=Count("*"))
-    ):
-        counts[row["question_id"]][(row["option_id"], row["value"])] = row["n"]
-    answered = dict(
-        answers.values("question_id")
-        .annotate(n=Count("ballot_id", distinct=True))
-        .values_list("question_id", "n")
-    )
+    for question_id, option_id, value, count in OptionTally.objects.filter(
+        poll=poll, dimension=Dimension.CITY
+    ).values_list("question_id", "option_id", "value", "count"):
+        counts[question_id][(option_id, value)] = count
+    per_question = {row.question_id: row for row in QuestionTally.objects.filter(poll=poll)}
     return PollResults(
         poll=poll,
-        participants=participants,
+        participants=tally.participants if tally else 0,
+        computed_at=tally.computed_at if tally else None,
+        final=tally.final if tally else False,
         questions=[
-            _question_result(question, counts[question.pk], answered.get(question.pk, 0))
+            _question_result(question, counts[question.pk], per_question.get(question.pk))
             for question in poll.questions.all()
         ],
     )
 
 
-def _question_result(question: Question, counts: dict, answered: int) -> QuestionResult:
+def _question_result(
+    question: Question, counts: dict, stored: QuestionTally | None
+) -> QuestionResult:
+    answered = stored.answered if stored else 0
     result = QuestionResult(question=question, answered=answered)
     options = list(question.options.all())
     if question.kind in CHOICE_KINDS:
@@ -204,7 +211,8 @@ def _question_result(question: Question, counts: dict, answered: int) -> Questio
             for option in options
         ]
     elif question.kind == QuestionKind.SCALE:
-        result.shares, result.average = _distribution(question, counts, option_id=None)
+        result.shares, _average = _distribution(question, counts, option_id=None)
+        result.average = round(stored.average, 2) if stored and stored.average is not None else None
     elif question.kind == QuestionKind.RANKING:
         result.ranking = _ranking(question, options, counts, answered)
     elif question.kind == QuestionKind.MATRIX:
@@ -240,12 +248,7 @@ def _ranking(question, options, counts, answered) -> list[RankedOption]:
 
 # --- breakdowns -----------------------------------------------------------------------------
 
-BREAKDOWN_DIMENSIONS = {
-    "okrug": "ballot__okrug__name",
-    "district": "ballot__district__name",
-    "age_band": "ballot__age_band",
-    "gender": "ballot__gender",
-}
+BREAKDOWN_DIMENSIONS = [Dimension.OKRUG, Dimension.DISTRICT, Dimension.AGE_BAND, Dimension.GENDER]
 
 
 @dataclass
@@ -272,47 +275,86 @@ class Breakdown:
 
 def poll_breakdown(*, poll: Poll) -> list[Breakdown]:
     """Per okrug, district, age band and gender: the share of each option of every choice
-    question. Groups with fewer than ``MIN_BREAKDOWN_CELL`` ballots are hidden."""
-    return [_breakdown(poll, dimension, path) for dimension, path in BREAKDOWN_DIMENSIONS.items()]
-
-
-def _breakdown(poll: Poll, dimension: str, path: str) -> Breakdown:
-    ballot_path = path.removeprefix("ballot__")
-    ballots = dict(
-        Ballot.objects.filter(poll=poll)
-        .values(ballot_path)
-        .annotate(n=Count("*"))
-        .values_list(ballot_path, "n")
-    )
-    chosen: dict = defaultdict(lambda: defaultdict(dict))
-    for row in (
-        Answer.objects.filter(question__poll=poll, question__kind__in=CHOICE_KINDS)
-        .values(path, "question_id", "option_id")
-        .annotate(n=Count("*"))
+    question, from the final tally (live breakdowns would let anyone see how the last
+    voter of a small group voted). Groups with fewer than ``MIN_BREAKDOWN_CELL`` ballots are
+    hidden, with enough others that the hidden ones cannot be worked out by subtraction;
+    their counts are not even handed to the page. Five queries."""
+    if not PollTally.objects.filter(poll=poll, final=True).exists():
+        return []
+    ballots: dict[str, dict[str, int]] = defaultdict(dict)
+    for dimension, group, count in GroupTally.objects.filter(poll=poll).values_list(
+        "dimension", "group", "ballots"
     ):
-        chosen[row[path]][row["question_id"]][row["option_id"]] = row["n"]
-    groups = [
-        BreakdownGroup(
-            label=_group_label(dimension, key),
-            ballots=count,
-            hidden=count < MIN_BREAKDOWN_CELL,
-            shares={}
-            if count < MIN_BREAKDOWN_CELL
-            else {
-                question_id: {option_id: percent(n, count) for option_id, n in options.items()}
-                for question_id, options in chosen[key].items()
-            },
-        )
-        for key, count in sorted(ballots.items(), key=lambda item: str(item[0]))
-    ]
-    return Breakdown(dimension=dimension, groups=groups)
+        ballots[dimension][group] = count
+    chosen: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(dict)))
+    for dimension, group, question_id, option_id, count in (
+        OptionTally.objects.filter(poll=poll)
+        .exclude(dimension=Dimension.CITY)
+        .values_list("dimension", "group", "question_id", "option_id", "count")
+    ):
+        chosen[dimension][group][question_id][option_id] = count
+    names = _area_names(ballots)
+    breakdowns = []
+    for dimension in BREAKDOWN_DIMENSIONS:
+        hidden = hidden_groups(ballots[dimension])
+        groups = [
+            _breakdown_group(
+                _group_label(dimension, group, names),
+                count,
+                chosen[dimension][group],
+                hidden=group in hidden,
+            )
+            for group, count in sorted(ballots[dimension].items())
+        ]
+        breakdowns.append(Breakdown(dimension=dimension, groups=groups))
+    return breakdowns
 
 
-def _group_label(dimension: str, key) -> str:
+def hidden_groups(ballots: dict[str, int]) -> set[str]:
+    """The groups to hide: those under ``MIN_BREAKDOWN_CELL`` ballots, and then the next
+    smallest ones until no hidden group can be recovered as "total minus the shown ones"
+    (at least two hidden, together holding at least ``MIN_BREAKDOWN_CELL`` ballots)."""
+    hidden = {group for group, count in ballots.items() if count < MIN_BREAKDOWN_CELL}
+    shown = sorted((count, group) for group, count in ballots.items() if group not in hidden)
+    while hidden and shown and (
+        len(hidden) == 1 or sum(ballots[group] for group in hidden) < MIN_BREAKDOWN_CELL
+    ):
+        hidden.add(shown.pop(0)[1])
+    return hidden
+
+
+def _breakdown_group(label: str, ballots: int, chosen: dict, *, hidden: bool) -> BreakdownGroup:
+    shares = (
+        {}
+        if hidden
+        else {
+            question_id: {option_id: percent(n, ballots) for option_id, n in options.items()}
+            for question_id, options in chosen.items()
+        }
+    )
+    return BreakdownGroup(label=label, ballots=ballots, hidden=hidden, shares=shares)
+
+
+def _area_names(ballots: dict[str, dict[str, int]]) -> dict[tuple[str, str], str]:
+    okrugs = [int(g) for g in ballots[Dimension.OKRUG] if g]
+    districts = [int(g) for g in ballots[Dimension.DISTRICT] if g]
+    return {
+        **{
+            (Dimension.OKRUG, str(pk)): name
+            for pk, name in Okrug.objects.filter(pk__in=okrugs).values_list("pk", "name")
+        },
+        **{
+            (Dimension.DISTRICT, str(pk)): name
+            for pk, name in District.objects.filter(pk__in=districts).values_list("pk", "name")
+        },
+    }
+
+
+def _group_label(dimension: str, key: str, names: dict[tuple[str, str], str]) -> str:
     if not key:
         return str(NOT_GIVEN)
-    if dimension == "age_band":
+    if dimension == Dimension.AGE_BAND:
         return str(AgeBand(key).label)
-    if dimension == "gender":
+    if dimension == Dimension.GENDER:
         return str(Gender(key).label)
-    return key
+    return names.get((dimension, key), key)

@@ -1,26 +1,40 @@
 """Writes to polls: casting a ballot, and the admin's publish / unpublish / duplicate."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import NotificationKind, User
+from accounts.services import notifications_create
 from polls.models import (
+    CHOICE_KINDS,
     KINDS_WITH_OPTIONS,
     AgeBand,
     Answer,
     Ballot,
+    GroupTally,
     Option,
+    OptionTally,
     Participation,
     Poll,
     PollStatus,
+    PollTally,
     Question,
+    QuestionKind,
+    QuestionTally,
+    ResultsVisibility,
 )
 from polls.rules import Refusal, vote_refusal
 from polls.validation import AnswerInput, ballot_answers
+
+# A vote's statements may run this long; closing waits longer than that after closes_at, so a
+# vote that was accepted just before closes_at has committed before the final tally reads.
+VOTE_STATEMENT_TIMEOUT_MS = 5_000
+CLOSE_GRACE = timedelta(seconds=30)
 
 NON_ANSWERS = (
     "Затрудняюсь ответить",
@@ -49,7 +63,7 @@ class CastBallot:
 def age_band(*, birth_year: int | None, now: datetime) -> str:
     if birth_year is None:
         return AgeBand.UNKNOWN
-    age = now.year - birth_year
+    age = timezone.localdate(now).year - birth_year
     for upper, band in (
         (18, AgeBand.UNDER_18),
         (25, AgeBand.FROM_18),
@@ -78,6 +92,7 @@ def ballot_cast(*, user: User, poll: Poll, answers: list[AnswerInput]) -> CastBa
         raise VoteRefused(refusal)
     rows = ballot_answers(questions=list(poll.questions.all()), answers=answers)
     with transaction.atomic():
+        _limit_statement_time()
         _participation_create(user=user, poll=poll, now=now)
         ballot = Ballot.objects.create(poll=poll, **_voter_snapshot(user=user, now=now))
         for row in rows:
@@ -85,6 +100,14 @@ def ballot_cast(*, user: User, poll: Poll, answers: list[AnswerInput]) -> CastBa
         Answer.objects.bulk_create(rows)
         # The rewards issue credits poll.points to the resident here, in this transaction.
     return CastBallot(receipt=ballot.receipt, points=poll.points)
+
+
+def _limit_statement_time() -> None:
+    """Bound each statement of the vote, so closing can wait a known grace period for it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('statement_timeout', %s, true)", [str(VOTE_STATEMENT_TIMEOUT_MS)]
+        )
 
 
 def _participation_create(*, user: User, poll: Poll, now: datetime) -> None:
@@ -115,6 +138,15 @@ def poll_has_votes(*, poll_id: int) -> bool:
     return Participation.objects.filter(poll_id=poll_id).exists()
 
 
+def poll_is_locked(*, poll_id: int) -> bool:
+    """Questions, options and scope are frozen once a published poll has opened (a vote may
+    be in flight) or anyone has voted."""
+    opened = Poll.objects.filter(
+        pk=poll_id, status=PollStatus.PUBLISHED, opens_at__lte=timezone.now()
+    ).exists()
+    return opened or poll_has_votes(poll_id=poll_id)
+
+
 def poll_publish(*, poll: Poll) -> None:
     """Publish a complete draft; refuses polls a resident could not answer."""
     problems = poll_publish_problems(poll=poll)
@@ -140,8 +172,14 @@ def poll_publish_problems(*, poll: Poll) -> list[str]:
 
 
 def poll_unpublish(*, poll: Poll) -> None:
-    """Back to draft; only while nobody has voted (votes cannot be taken back)."""
+    """Back to draft; only while nobody has voted (votes cannot be taken back).
+
+    The poll row is locked FOR UPDATE first, which waits for votes in flight (they hold a
+    KEY SHARE lock on it through the participation's foreign key), so none slips in
+    between the check and the update.
+    """
     with transaction.atomic():
+        Poll.objects.select_for_update().filter(pk=poll.pk).exists()
         if poll_has_votes(poll_id=poll.pk):
             raise PollError(_("Residents have voted in this poll: it cannot be unpublished."))
         Poll.objects.filter(pk=poll.pk).update(status=PollStatus.DRAFT)
@@ -153,7 +191,8 @@ def poll_duplicate(*, poll: Poll, created_by: User | None = None) -> Poll:
     with transaction.atomic():
         copy = Poll.objects.get(pk=poll.pk)
         copy.pk = None
-        copy.title = _("Copy of %(title)s") % {"title": poll.title}
+        title_length = Poll._meta.get_field("title").max_length
+        copy.title = (_("Copy of %(title)s") % {"title": poll.title})[:title_length]
         copy.status = PollStatus.DRAFT
         copy.created_by = created_by
         copy.save()
@@ -172,7 +211,12 @@ def poll_duplicate(*, poll: Poll, created_by: User | None = None) -> Poll:
 
 
 def question_add_non_answers(*, question: Question) -> None:
-    """Add the standard non-answers ("Затрудняюсь ответить"...) that the question lacks."""
+    """Add the standard non-answers ("Затрудняюсь ответить"...) that the question lacks.
+
+    Only choice questions take them: a scale, ranking, matrix or text has no place for them.
+    """
+    if question.kind not in CHOICE_KINDS:
+        raise PollError(_("Standard non-answers fit single and multiple choice questions only."))
     existing = set(question.options.values_list("text", flat=True))
     last = max(question.options.values_list("position", flat=True), default=0)
     Option.objects.bulk_create(
@@ -182,3 +226,184 @@ def question_add_non_answers(*, question: Question) -> None:
             if text not in existing
         ]
     )
+
+
+# --- the schedule: open, close, tally, publish -------------------------------------------------
+
+
+def polls_open_due(*, now: datetime | None = None) -> list[int]:
+    """Stamp published polls whose opening time has come; each once (conditional UPDATE)."""
+    now = now or timezone.now()
+    return _stamp(Poll.objects.filter(opens_at__lte=now), field="opened_at", now=now)
+
+
+def polls_close_due(*, now: datetime | None = None) -> list[int]:
+    """Stamp published polls closed once ``CLOSE_GRACE`` has passed after ``closes_at``."""
+    now = now or timezone.now()
+    due = Poll.objects.filter(closes_at__lte=now - CLOSE_GRACE)
+    return _stamp(due, field="closed_at", now=now)
+
+
+def _stamp(polls, *, field: str, now: datetime) -> list[int]:
+    """Set ``field`` on the published polls of ``polls`` that lack it; return their ids.
+
+    The rows are locked as they are read and others' locked rows skipped, so two beats or
+    two workers at once stamp each poll once. NO KEY UPDATE locks do not block votes.
+    """
+    with transaction.atomic():
+        ids = list(
+            polls.filter(status=PollStatus.PUBLISHED, **{f"{field}__isnull": True})
+            .select_for_update(skip_locked=True, no_key=True)
+            .values_list("pk", flat=True)
+        )
+        Poll.objects.filter(pk__in=ids).update(**{field: now})
+    return ids
+
+
+def polls_due_for_final_tally() -> list[int]:
+    return list(
+        Poll.objects.filter(closed_at__isnull=False, tallied_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def polls_live_open(*, now: datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        Poll.objects.filter(
+            status=PollStatus.PUBLISHED,
+            results_visibility=ResultsVisibility.LIVE,
+            opens_at__lte=now,
+            closed_at__isnull=True,
+        ).values_list("pk", flat=True)
+    )
+
+
+# The tally: GROUP BY in the database, written straight into the tally tables.
+# bench/tally.py times these same SELECTs bare, next to poll_tally.
+TALLY_OPTIONS_SQL = """
+    SELECT a.question_id, a.option_id, a.value, count(*)
+    FROM polls_answer a
+    WHERE a.question_id = ANY(%(questions)s)
+    GROUP BY a.question_id, a.option_id, a.value
+"""
+TALLY_QUESTIONS_SQL = """
+    SELECT a.question_id, count(DISTINCT a.ballot_id),
+           avg(a.value) FILTER (WHERE a.question_id = ANY(%(scales)s))
+    FROM polls_answer a
+    WHERE a.question_id = ANY(%(answered)s)
+    GROUP BY a.question_id
+"""
+# One pass over the choice answers for all four breakdowns. In a grouping set's rows the
+# other three columns are NULL, so COALESCE picks the set's own value.
+TALLY_BREAKDOWN_SQL = """
+    SELECT a.question_id, a.option_id,
+           CASE WHEN GROUPING(b.okrug_id) = 0 THEN 'okrug'
+                WHEN GROUPING(b.district_id) = 0 THEN 'district'
+                WHEN GROUPING(b.age_band) = 0 THEN 'age_band'
+                ELSE 'gender' END,
+           COALESCE(b.okrug_id::text, b.district_id::text, b.age_band, b.gender, ''),
+           count(*)
+    FROM polls_answer a JOIN polls_ballot b ON b.id = a.ballot_id
+    WHERE a.question_id = ANY(%(choices)s)
+    GROUP BY GROUPING SETS (
+        (a.question_id, a.option_id, b.okrug_id),
+        (a.question_id, a.option_id, b.district_id),
+        (a.question_id, a.option_id, b.age_band),
+        (a.question_id, a.option_id, b.gender)
+    )
+"""
+TALLY_GROUPS_SQL = """
+    SELECT CASE WHEN GROUPING(okrug_id) = 0 THEN 'okrug'
+                WHEN GROUPING(district_id) = 0 THEN 'district'
+                WHEN GROUPING(age_band) = 0 THEN 'age_band'
+                ELSE 'gender' END,
+           COALESCE(okrug_id::text, district_id::text, age_band, gender, ''),
+           count(*)
+    FROM polls_ballot
+    WHERE poll_id = %(poll)s
+    GROUP BY GROUPING SETS ((okrug_id), (district_id), (age_band), (gender))
+"""
+TALLY_PARTICIPANTS_SQL = "SELECT count(*) FROM polls_ballot WHERE poll_id = %(poll)s"
+
+
+def tally_parameters(*, poll_id: int) -> dict:
+    """Question ids by role, for the tally statements."""
+    kinds = dict(Question.objects.filter(poll_id=poll_id).values_list("pk", "kind"))
+    return {
+        "poll": poll_id,
+        "questions": [pk for pk, kind in kinds.items() if kind != QuestionKind.TEXT],
+        "answered": list(kinds),
+        "scales": [pk for pk, kind in kinds.items() if kind == QuestionKind.SCALE],
+        "choices": [pk for pk, kind in kinds.items() if kind in CHOICE_KINDS],
+    }
+
+
+def poll_tally(*, poll_id: int, final: bool) -> None:
+    """Replace the poll's stored tally with a fresh count, in one transaction.
+
+    Idempotent: running it twice, or twice at once (the poll row is locked FOR NO KEY
+    UPDATE, which votes do not wait for), stores the same rows. A process killed half-way
+    leaves the previous tally, since nothing is committed. ``final`` marks the count after
+    closing, and stamps ``tallied_at`` once.
+    """
+    parameters = tally_parameters(poll_id=poll_id)
+    with transaction.atomic():
+        Poll.objects.select_for_update(no_key=True).filter(pk=poll_id).exists()
+        for model in (OptionTally, QuestionTally, GroupTally):
+            model.objects.filter(poll_id=poll_id).delete()
+        with connection.cursor() as cursor:
+            _insert_tallies(cursor, parameters)
+            cursor.execute(TALLY_PARTICIPANTS_SQL, parameters)
+            participants = cursor.fetchone()[0]
+        now = timezone.now()
+        PollTally.objects.update_or_create(
+            poll_id=poll_id,
+            defaults={"participants": participants, "computed_at": now, "final": final},
+        )
+        if final:
+            Poll.objects.filter(pk=poll_id, tallied_at__isnull=True).update(tallied_at=now)
+
+
+# Only the constant statements above are spliced in; values are bound as parameters.
+INSERT_TALLIES = [
+    'INSERT INTO polls_optiontally (poll_id, question_id, option_id, value, dimension, "group", '  # noqa: S608
+    "count) SELECT %(poll)s, q.question_id, q.option_id, q.value, '', '', q.count "
+    f"FROM ({TALLY_OPTIONS_SQL}) q",
+    "INSERT INTO polls_questiontally (poll_id, question_id, answered, average) "  # noqa: S608
+    f"SELECT %(poll)s, q.* FROM ({TALLY_QUESTIONS_SQL}) q",
+    'INSERT INTO polls_optiontally (poll_id, question_id, option_id, dimension, "group", count) '  # noqa: S608
+    f"SELECT %(poll)s, q.* FROM ({TALLY_BREAKDOWN_SQL}) q",
+    'INSERT INTO polls_grouptally (poll_id, dimension, "group", ballots) '  # noqa: S608
+    f"SELECT %(poll)s, q.* FROM ({TALLY_GROUPS_SQL}) q",
+]
+
+
+def _insert_tallies(cursor, parameters: dict) -> None:
+    for statement in INSERT_TALLIES:
+        cursor.execute(statement, parameters)
+
+
+def poll_results_publish(*, poll_id: int) -> bool:
+    """Publish the final results of a tallied poll and notify every participant, once.
+
+    Returns whether this call published them (False if already published or not tallied).
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        published = Poll.objects.filter(
+            pk=poll_id, tallied_at__isnull=False, results_published_at__isnull=True
+        ).update(results_published_at=now)
+        if published:
+            poll = Poll.objects.get(pk=poll_id)
+            notifications_create(
+                user_ids=Participation.objects.filter(poll_id=poll_id).values_list(
+                    "user_id", flat=True
+                ),
+                kind=NotificationKind.RESULTS_PUBLISHED,
+                key=f"poll:{poll_id}:results",
+                params={"poll_id": poll_id, "title": poll.title},
+                url=reverse("poll_results", args=[poll_id]),
+            )
+    return bool(published)

@@ -34,7 +34,13 @@ class AnswerInput:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.options or self.value is not None or self.rows or self.text.strip())
+        return not (
+            self.options
+            or self.value is not None
+            or self.rows
+            or self.text.strip()
+            or self.other_text.strip()
+        )
 
 
 class InvalidBallot(Exception):
@@ -89,6 +95,8 @@ def _question_answers(question: Question, answer: AnswerInput | None) -> list[An
             raise _QuestionError(_("This question needs an answer."))
         return []
     _refuse_fields_of_other_kinds(question, answer)
+    if "\x00" in answer.text or "\x00" in answer.other_text:
+        raise _QuestionError(_("The text contains a character that is not allowed."))
     check = {
         QuestionKind.SINGLE: _single,
         QuestionKind.MULTIPLE: _multiple,
@@ -106,10 +114,11 @@ def _refuse_fields_of_other_kinds(question: Question, answer: AnswerInput) -> No
         "value": answer.value is not None,
         "rows": bool(answer.rows),
         "text": bool(answer.text),
+        "other_text": bool(answer.other_text),
     }
     allowed = {
-        QuestionKind.SINGLE: {"options"},
-        QuestionKind.MULTIPLE: {"options"},
+        QuestionKind.SINGLE: {"options", "other_text"},
+        QuestionKind.MULTIPLE: {"options", "other_text"},
         QuestionKind.RANKING: {"options"},
         QuestionKind.SCALE: {"value"},
         QuestionKind.MATRIX: {"rows"},

@@ -1,7 +1,6 @@
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 
 from accounts.selectors import resident_with_home
 from civic.models import Building, District, Okrug
@@ -12,7 +11,6 @@ from polls.selectors import home_polls, poll_breakdown, poll_results, poll_with_
 from polls.services import VoteRefused, ballot_cast
 from polls.validation import InvalidBallot
 
-RECEIPTS_SESSION_KEY = "poll_receipts"
 REFUSAL_STATUS = {
     "already_voted": 409,
     "poll_closed": 409,
@@ -80,10 +78,7 @@ def poll_detail(request: HttpRequest, poll_id: int) -> HttpResponse:
             context.update(submitted=request.POST)
             status = REFUSAL_STATUS.get(refused.refusal.code, 403)
         else:
-            receipts = request.session.get(RECEIPTS_SESSION_KEY, {})
-            receipts[str(poll.pk)] = cast.receipt
-            request.session[RECEIPTS_SESSION_KEY] = receipts
-            return redirect("poll_thanks", poll_id=poll.pk)
+            return _thanks(request, poll, cast.receipt)
     else:
         status = 200
     has_voted = request.user.is_authenticated and poll.participations.filter(user=visitor).exists()
@@ -92,15 +87,16 @@ def poll_detail(request: HttpRequest, poll_id: int) -> HttpResponse:
     return render(request, "polls/poll_detail.html", context, status=status)
 
 
-@login_required
-def poll_thanks(request: HttpRequest, poll_id: int) -> HttpResponse:
-    poll = _poll_or_404(request, poll_id)
-    receipt = request.session.get(RECEIPTS_SESSION_KEY, {}).get(str(poll.pk))
-    if receipt is None:
-        return redirect("poll_detail", poll_id=poll.pk)
+def _thanks(request: HttpRequest, poll: Poll, receipt: str) -> HttpResponse:
+    """The thank-you page, as the answer to the vote itself: the receipt is shown once and
+    stored nowhere next to the resident (not in the session either), so it cannot link
+    them to their ballot. Reloading re-posts and gets "already voted"."""
     results = poll_results(poll=poll) if poll.results_visible() else None
     return render(
-        request, "polls/thanks.html", {"poll": poll, "receipt": receipt, "results": results}
+        request,
+        "polls/thanks.html",
+        {"poll": poll, "receipt": receipt, "results": results},
+        status=201,
     )
 
 

@@ -1,9 +1,15 @@
 import pytest
 
 from accounts.selectors import resident_with_home
-from polls.models import QuestionKind
-from polls.selectors import MIN_BREAKDOWN_CELL, poll_breakdown, poll_results, poll_with_questions
-from polls.services import ballot_cast
+from polls.models import GroupTally, OptionTally, QuestionKind, QuestionTally
+from polls.selectors import (
+    MIN_BREAKDOWN_CELL,
+    hidden_groups,
+    poll_breakdown,
+    poll_results,
+    poll_with_questions,
+)
+from polls.services import ballot_cast, poll_tally
 from polls.validation import AnswerInput
 from tests.accounts.factories import UserFactory
 from tests.civic.factories import BuildingFactory
@@ -19,6 +25,7 @@ def vote(poll, answers, **user_fields):
 
 
 def results(poll):
+    poll_tally(poll_id=poll.pk, final=False)
     return poll_results(poll=poll_with_questions(poll_id=poll.pk))
 
 
@@ -97,20 +104,28 @@ def test_breakdown_hides_groups_under_ten_ballots():
     single = question_with_options(poll, QuestionKind.SINGLE, options=2)
     yes, no = single.options.all()
     big, small = BuildingFactory(), BuildingFactory()
-    for index in range(MIN_BREAKDOWN_CELL):
-        choice = yes if index < 7 else no
+    for index in range(20):
+        choice = yes if index < 14 else no
         vote(poll, [AnswerInput(single.pk, (choice.pk,))], home_building=big)
     vote(poll, [AnswerInput(single.pk, (no.pk,))], home_building=small)
+    # a third district of 10, hidden as well: one hidden group alone could be subtracted
+    third = BuildingFactory()
+    for _ in range(MIN_BREAKDOWN_CELL):
+        vote(poll, [AnswerInput(single.pk, (yes.pk,))], home_building=third)
+    poll_tally(poll_id=poll.pk, final=False)
+    assert poll_breakdown(poll=poll) == []  # no breakdowns before the final count
+    poll_tally(poll_id=poll.pk, final=True)
 
     by_district = {b.dimension: b for b in poll_breakdown(poll=poll)}["district"]
     groups = {group.label: group for group in by_district.groups}
     shown, hidden = groups[big.district.name], groups[small.district.name]
     assert (shown.hidden, shown.ballots, shown.shares[single.pk]) == (
         False,
-        10,
+        20,
         {yes.pk: 70.0, no.pk: 30.0},
     )
     assert hidden.hidden and hidden.shares == {}
+    assert groups[third.district.name].hidden and by_district.hidden_count == 2
 
 
 @pytest.mark.django_db
@@ -119,8 +134,48 @@ def test_results_take_a_fixed_number_of_queries(django_assert_max_num_queries):
     questions = [question_with_options(poll, QuestionKind.SINGLE, options=2) for _ in range(5)]
     for _ in range(3):
         vote(poll, [AnswerInput(q.pk, (q.options.first().pk,)) for q in questions])
+    poll_tally(poll_id=poll.pk, final=True)
     full_poll = poll_with_questions(poll_id=poll.pk)
     with django_assert_max_num_queries(3):
         poll_results(poll=full_poll)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(5):
         poll_breakdown(poll=full_poll)
+
+
+@pytest.mark.parametrize(
+    ("ballots", "hidden"),
+    [
+        ({"a": 50, "b": 30}, set()),
+        ({"a": 50, "b": 30, "c": 4}, {"c", "b"}),  # one hidden alone = total minus the rest
+        ({"a": 50, "b": 30, "c": 4, "d": 3}, {"c", "d", "b"}),  # 7 together: still too few
+        ({"a": 50, "b": 30, "c": 9, "d": 8}, {"c", "d"}),
+        ({"a": 5}, {"a"}),
+    ],
+)
+def test_hidden_groups_cannot_be_worked_out_by_subtraction(ballots, hidden):
+    assert hidden_groups(ballots) == hidden
+
+
+@pytest.mark.django_db
+def test_tally_twice_stores_the_same_rows():
+    poll = PollFactory()
+    single = question_with_options(poll, QuestionKind.SINGLE, options=2)
+    for _ in range(3):
+        vote(poll, [AnswerInput(single.pk, (single.options.first().pk,))])
+    poll_tally(poll_id=poll.pk, final=True)
+    first = stored_rows(poll)
+    poll_tally(poll_id=poll.pk, final=True)
+    assert stored_rows(poll) == first
+    assert first[0] == [(single.pk, single.options.first().pk, None, "", "", 3)]
+
+
+def stored_rows(poll):
+    return (
+        sorted(
+            OptionTally.objects.filter(poll=poll, dimension="").values_list(
+                "question_id", "option_id", "value", "dimension", "group", "count"
+            )
+        ),
+        sorted(GroupTally.objects.filter(poll=poll).values_list("dimension", "group", "ballots")),
+        list(QuestionTally.objects.filter(poll=poll).values_list("question_id", "answered")),
+    )

@@ -1,0 +1,66 @@
+"""Celery tasks for the poll schedule: thin wrappers that call one service each.
+
+Beat runs them every minute (the schedule is in the database, see
+polls/migrations/0004_schedule.py, editable in the admin under "Periodic tasks"). Each is
+safe to run twice or twice at once: state changes are conditional updates.
+"""
+
+import logging
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from polls import services
+
+logger = logging.getLogger(__name__)
+
+DATABASE_RETRY = {
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "max_retries": 8,
+    "acks_late": True,
+}
+
+
+@shared_task(**DATABASE_RETRY)
+def open_due_polls() -> list[int]:
+    opened = services.polls_open_due()
+    if opened:
+        logger.info("polls opened", extra={"polls": opened})
+    return opened
+
+
+@shared_task(**DATABASE_RETRY)
+def close_due_polls() -> list[int]:
+    closed = services.polls_close_due()
+    if closed:
+        logger.info("polls closed", extra={"polls": closed})
+    return closed
+
+
+@shared_task(**DATABASE_RETRY)
+def tally_closed_polls() -> list[int]:
+    """Final tally of every closed, untallied poll, then publish its results."""
+    polls = services.polls_due_for_final_tally()
+    for poll_id in polls:
+        tally_and_publish.delay(poll_id)
+    return polls
+
+
+@shared_task(**DATABASE_RETRY)
+def tally_and_publish(poll_id: int) -> bool:
+    services.poll_tally(poll_id=poll_id, final=True)
+    published = services.poll_results_publish(poll_id=poll_id)
+    if published:
+        logger.info("poll results published", extra={"poll": poll_id})
+    return published
+
+
+@shared_task(**DATABASE_RETRY)
+def refresh_live_results() -> list[int]:
+    """Recount open polls that show live results (instead of a counter on every vote)."""
+    polls = services.polls_live_open()
+    for poll_id in polls:
+        services.poll_tally(poll_id=poll_id, final=False)
+    return polls
