@@ -146,3 +146,36 @@ def test_city_groups_have_the_poll_permissions_they_need(city_groups):
     staff = Group.objects.get(name=CITY_STAFF).permissions.values_list("codename", flat=True)
     assert {"add_poll", "change_poll", "add_question", "change_option"} <= set(admins)
     assert "view_poll" in staff and "change_poll" not in staff
+
+
+@pytest.mark.django_db
+def test_duplicate_of_a_long_title_fits_the_title_field():
+    poll = three_question_poll(title="Я" * 200)
+    assert len(poll_duplicate(poll=poll).title) == 200
+
+
+@pytest.mark.django_db
+def test_non_answers_only_for_choice_questions():
+    scale = QuestionFactory(poll=PollFactory(), kind=QuestionKind.SCALE)
+    with pytest.raises(PollError, match="single and multiple choice"):
+        question_add_non_answers(question=scale)
+    assert not scale.options.exists()
+
+
+@pytest.mark.django_db
+def test_open_poll_without_votes_is_locked_too(admin_client):
+    """Once a published poll has opened, a vote may be in flight: its questions are frozen."""
+    poll = three_question_poll()
+    form = (
+        admin_client.get(reverse("admin:polls_poll_change", args=[poll.pk]))
+        .context["adminform"]
+        .form
+    )
+    assert set(form.fields) == {"title", "description", "image", "closes_at"}
+    draft = three_question_poll(status=PollStatus.DRAFT)
+    form = (
+        admin_client.get(reverse("admin:polls_poll_change", args=[draft.pk]))
+        .context["adminform"]
+        .form
+    )
+    assert "scope" in form.fields

@@ -383,3 +383,36 @@ def test_matrix_needs_every_row_rated_on_the_scale(resident):
         [AnswerInput(question=question.pk, rows={rows[0]: 1, rows[1]: 2, rows[2]: 3})],
     )
     assert Answer.objects.filter(question=question).count() == 3
+
+
+def test_nul_characters_in_text_are_a_clear_error_not_a_500(resident):
+    poll = PollFactory()
+    question = QuestionFactory(poll=poll, kind=QuestionKind.TEXT)
+    errors = invalid(poll, resident, [AnswerInput(question=question.pk, text="a\x00b")])
+    assert errors[question.pk] == ["The text contains a character that is not allowed."]
+
+
+def test_other_text_alone_on_an_optional_question_is_refused(resident):
+    poll = PollFactory()
+    question = question_with_options(poll, QuestionKind.SINGLE, options=2, required=False)
+    errors = invalid(poll, resident, [AnswerInput(question=question.pk, other_text="Сквер")])
+    assert errors[question.pk] == ["Choose exactly one option."]
+
+
+def test_other_text_on_a_scale_question_is_refused(poll, resident):
+    scale = poll.questions.all()[2]
+    answers = valid_answers(poll)
+    answers[2] = AnswerInput(question=scale.pk, value=3, other_text="x")
+    assert invalid(poll, resident, answers)[scale.pk] == [
+        "This question does not take: other_text."
+    ]
+
+
+def test_age_uses_the_year_in_the_citys_time_zone(db):
+    """At 01:30 on 1 January in Moscow (still 31 December in UTC) a resident born 18 years
+    before the new year may vote in an 18+ poll."""
+    new_year_night = timezone.make_aware(timezone.datetime(2027, 1, 1, 1, 30))
+    with time_machine.travel(new_year_night, tick=False):
+        poll = three_question_poll(min_age=18)
+        cast(UserFactory(birth_year=2009), poll, valid_answers(poll))
+        assert Ballot.objects.get(poll=poll).age_band == "18-24"

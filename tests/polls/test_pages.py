@@ -208,3 +208,48 @@ def test_results_page_query_count_is_constant_in_the_number_of_questions(
     published(big)
     with django_assert_num_queries(len(counted)):
         assert client.get(reverse("poll_results", args=[big.pk])).status_code == 200
+
+
+def test_ranking_matrix_text_and_other_answers_through_the_form(client, resident):
+    """Every kind of question, answered through the page's own field names."""
+    poll = PollFactory()
+    single = question_with_options(poll, "single", options=1)
+    other = single.options.create(text="Другое", is_other=True, position=9)
+    ranking = question_with_options(poll, "ranking", options=3, max_choices=2)
+    matrix = question_with_options(poll, "matrix", options=2, scale_min=1, scale_max=3)
+    text = poll.questions.create(kind="text", text="Пожелания", max_length=50, position=9)
+    first, second, third = ranking.options.all()
+    row_a, row_b = matrix.options.all()
+    data = {
+        f"q{single.pk}": str(other.pk),
+        f"q{single.pk}_other": "Сквер",
+        f"q{ranking.pk}_rank_{second.pk}": "1",
+        f"q{ranking.pk}_rank_{first.pk}": "2",
+        f"q{matrix.pk}_row_{row_a.pk}": "3",
+        f"q{matrix.pk}_row_{row_b.pk}": "1",
+        f"q{text.pk}": "Больше деревьев",
+    }
+    response = client.post(reverse("poll_detail", args=[poll.pk]), data)
+    assert response.status_code == 201
+    answers = Ballot.objects.get(poll=poll).answers
+    assert answers.get(option=other).text == "Сквер"
+    assert dict(answers.filter(question=ranking).values_list("option", "value")) == {
+        second.pk: 1,
+        first.pk: 2,
+    }
+    assert dict(answers.filter(question=matrix).values_list("option", "value")) == {
+        row_a.pk: 3,
+        row_b.pk: 1,
+    }
+    assert answers.get(question=text).text == "Больше деревьев"
+
+
+@pytest.mark.parametrize("place", ["0", "3", "-5", "1"])
+def test_ranking_places_out_of_range_or_shared_are_a_400(client, resident, place):
+    poll = PollFactory()
+    ranking = question_with_options(poll, "ranking", options=3, max_choices=2)
+    first, second, _third = ranking.options.all()
+    data = {f"q{ranking.pk}_rank_{first.pk}": "1", f"q{ranking.pk}_rank_{second.pk}": place}
+    response = client.post(reverse("poll_detail", args=[poll.pk]), data)
+    assert response.status_code == 400
+    assert ranking.pk in response.context["errors"]
