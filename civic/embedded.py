@@ -108,8 +108,3 @@ def _redis_server():
 def redis_url() -> str:
     """Start (or join) the embedded Redis; return its URL for redis-py (and Django's cache)."""
     return f"unix://{_redis_server().socket_file}"
-
-
-def celery_broker_url() -> str:
-    """The embedded Redis as a Celery (kombu) broker URL."""
-    return f"redis+socket://{_redis_server().socket_file}"

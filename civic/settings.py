@@ -121,12 +121,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: REDIS_URL, else the embedded Redis. It is Celery's broker and the cache
 # (throttles, rate limits); cache keys carry the "civic" prefix.
-if os.environ.get("REDIS_URL"):
-    REDIS_URL = os.environ["REDIS_URL"]
-    CELERY_BROKER_URL = REDIS_URL
-else:
-    REDIS_URL = embedded.redis_url()
-    CELERY_BROKER_URL = embedded.celery_broker_url()
+REDIS_URL = os.environ.get("REDIS_URL") or embedded.redis_url()
+# Celery (kombu) spells a Unix-socket Redis "redis+socket://"; redis-py spells it "unix://".
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL.replace(
+    "unix://", "redis+socket://", 1
+)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -141,6 +140,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
+CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Europe/Moscow")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -316,8 +316,10 @@ def hidden_groups(ballots: dict[str, int]) -> set[str]:
     (at least two hidden, together holding at least ``MIN_BREAKDOWN_CELL`` ballots)."""
     hidden = {group for group, count in ballots.items() if count < MIN_BREAKDOWN_CELL}
     shown = sorted((count, group) for group, count in ballots.items() if group not in hidden)
-    while hidden and shown and (
-        len(hidden) == 1 or sum(ballots[group] for group in hidden) < MIN_BREAKDOWN_CELL
+    while (
+        hidden
+        and shown
+        and (len(hidden) == 1 or sum(ballots[group] for group in hidden) < MIN_BREAKDOWN_CELL)
     ):
         hidden.add(shown.pop(0)[1])
     return hidden

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 TEST_CACHE_REDIS_DB = 15
 
@@ -32,6 +33,14 @@ def _test_settings(settings):
         }
     }
     cache.clear()  # rate limits and throttles start afresh in every test
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Services called directly speak English in tests (messages are asserted in English);
+    requests still pick their language as the site does (Russian by default)."""
+    with translation.override("en"):
+        yield
 
 
 GROUP_MIGRATIONS = [

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
@@ -21,6 +22,13 @@ from tests.polls.factories import (
     question_with_options,
     three_question_poll,
 )
+
+
+@pytest.fixture
+def admin_client(admin_client):
+    """The admin in English (the messages asserted here)."""
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return admin_client
 
 
 def changelist(admin_client, action, poll):
