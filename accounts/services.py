@@ -114,10 +114,10 @@ EMAIL_BATCH_SIZE = 200
 
 def notifications_create(
     *, user_ids: Iterable[int], kind: str, key: str, params: dict, url: str
-) -> int:
+) -> None:
     """Notify these users, each at most once per ``key`` (a unique constraint; a retried or
-    concurrent call adds nothing). Returns how many notifications are new."""
-    created = Notification.objects.bulk_create(
+    concurrent call adds nothing)."""
+    Notification.objects.bulk_create(
         [
             Notification(user_id=user_id, kind=kind, key=key, params=params, url=url)
             for user_id in user_ids
@@ -125,7 +125,6 @@ def notifications_create(
         ignore_conflicts=True,
         batch_size=1000,
     )
-    return len(created)
 
 
 def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
