@@ -85,6 +85,7 @@ class User(AbstractUser):
 
 class NotificationKind(models.TextChoices):
     RESULTS_PUBLISHED = "results_published", _("Poll results published")
+    VOUCHER = "voucher", _("Reward voucher")
 
 
 class Notification(models.Model):

@@ -1,14 +1,17 @@
-"""What each kind of notification says, in the resident's own language, on the site and
-by email. Apps create notifications through ``accounts.services.notifications_create``."""
+"""Notifications: creating them (once per resident and subject), what each kind says in
+the resident's own language, and emailing them in batches. Any app notifies residents
+through ``notifications_create``."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.utils import translation
+from django.db import transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Notification, NotificationKind
+from accounts.models import Notification, NotificationKind, User
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,11 @@ def notification_text(notification: Notification) -> NotificationText:
             title=_("Results of “%(title)s” are published") % params,
             body=_("Thank you for voting in “%(title)s”. See what the city decided.") % params,
         )
+    if notification.kind == NotificationKind.VOUCHER:
+        return NotificationText(
+            title=_("Your reward: %(title)s") % params,
+            body=_("Your voucher code: %(voucher)s. Show it to collect the reward.") % params,
+        )
     return NotificationText(title=notification.get_kind_display(), body="")
 
 
@@ -39,3 +47,57 @@ def notification_email(notification: Notification) -> EmailMessage:
             body=body,
             to=[user.email],
         )
+
+
+EMAIL_BATCH_SIZE = 200
+
+
+def notifications_create(
+    *, user_ids: Iterable[int], kind: str, key: str, params: dict, url: str
+) -> None:
+    """Notify these users, each at most once per ``key`` (a unique constraint; a retried or
+    concurrent call adds nothing)."""
+    Notification.objects.bulk_create(
+        [
+            Notification(user_id=user_id, kind=kind, key=key, params=params, url=url)
+            for user_id in user_ids
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+
+
+def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())
+
+
+def notifications_email_batch(*, batch_size: int = EMAIL_BATCH_SIZE) -> int:
+    """Email one batch of notifications not emailed yet; return how many were sent.
+
+    A batch is claimed (``emailed_at`` set, rows locked with SKIP LOCKED so parallel
+    workers take different batches) and committed before sending, so a retried task never
+    sends a notification twice. If the mail server refuses, the unsent part of the claim is
+    released for the next run.
+    """
+    with transaction.atomic():
+        claimed = list(
+            Notification.objects.filter(emailed_at__isnull=True)
+            .select_related("user")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("created_at", "pk")[:batch_size]
+        )
+        Notification.objects.filter(pk__in=[n.pk for n in claimed]).update(
+            emailed_at=timezone.now()
+        )
+    sent = 0
+    try:
+        for notification in claimed:
+            notification_email(notification).send()
+            sent += 1
+    finally:
+        unsent = [notification.pk for notification in claimed[sent:]]
+        Notification.objects.filter(pk__in=unsent).update(emailed_at=None)
+    return sent

@@ -1,6 +1,5 @@
 """Writes to accounts: every change of a resident's profile goes through here."""
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,9 +9,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Notification, User
-from accounts.notifications import notification_email
+from accounts.models import User
 from civic.models import Building
+from rewards.models import Reason
+from rewards.services import POINTS_PROFILE_COMPLETED, Award, points_award
 
 
 class ProfileError(Exception):
@@ -81,6 +81,12 @@ def profile_update(*, user: User, changes: ProfileChanges) -> User:
         user.gender = changes.gender
         user.language = changes.language
         user.save(update_fields=["apartment", "birth_year", "gender", "language"])
+        if user.home_building_id and user.birth_year and user.gender:
+            points_award(
+                user_id=user.pk,
+                amount=POINTS_PROFILE_COMPLETED,
+                award=Award(Reason.PROFILE_COMPLETED, key="profile_completed"),
+            )
     return user
 
 
@@ -105,59 +111,3 @@ def _check_apartment_exists(*, apartment: str, building: Building) -> None:
     digits = "".join(ch for ch in apartment if ch.isdigit())
     if digits and int(digits) > building.apartments:
         raise ApartmentNotInBuilding(apartment=apartment, building=building)
-
-
-# --- notifications --------------------------------------------------------------------------
-
-EMAIL_BATCH_SIZE = 200
-
-
-def notifications_create(
-    *, user_ids: Iterable[int], kind: str, key: str, params: dict, url: str
-) -> None:
-    """Notify these users, each at most once per ``key`` (a unique constraint; a retried or
-    concurrent call adds nothing)."""
-    Notification.objects.bulk_create(
-        [
-            Notification(user_id=user_id, kind=kind, key=key, params=params, url=url)
-            for user_id in user_ids
-        ],
-        ignore_conflicts=True,
-        batch_size=1000,
-    )
-
-
-def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
-    unread = Notification.objects.filter(user=user, read_at__isnull=True)
-    if ids is not None:
-        unread = unread.filter(pk__in=list(ids))
-    return unread.update(read_at=timezone.now())
-
-
-def notifications_email_batch(*, batch_size: int = EMAIL_BATCH_SIZE) -> int:
-    """Email one batch of notifications not emailed yet; return how many were sent.
-
-    A batch is claimed (``emailed_at`` set, rows locked with SKIP LOCKED so parallel
-    workers take different batches) and committed before sending, so a retried task never
-    sends a notification twice. If the mail server refuses, the unsent part of the claim is
-    released for the next run.
-    """
-    with transaction.atomic():
-        claimed = list(
-            Notification.objects.filter(emailed_at__isnull=True)
-            .select_related("user")
-            .select_for_update(skip_locked=True, of=("self",))
-            .order_by("created_at", "pk")[:batch_size]
-        )
-        Notification.objects.filter(pk__in=[n.pk for n in claimed]).update(
-            emailed_at=timezone.now()
-        )
-    sent = 0
-    try:
-        for notification in claimed:
-            notification_email(notification).send()
-            sent += 1
-    finally:
-        unsent = [notification.pk for notification in claimed[sent:]]
-        Notification.objects.filter(pk__in=unsent).update(emailed_at=None)
-    return sent

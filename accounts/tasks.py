@@ -5,7 +5,7 @@ import time
 from celery import shared_task
 from django.db import DatabaseError
 
-from accounts.services import notifications_email_batch
+from accounts.notifications import notifications_email_batch
 
 # A run stops taking new batches after this long; the next run (a minute later) goes on.
 EMAIL_RUN_SECONDS = 50

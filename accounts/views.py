@@ -8,13 +8,12 @@ from django.utils.translation import gettext as _
 
 from accounts.forms import ProfileForm
 from accounts.models import User
-from accounts.notifications import notification_text
+from accounts.notifications import notification_text, notifications_mark_read
 from accounts.selectors import building_resident_count, resident_with_home
 from accounts.services import (
     ProfileError,
     home_building_next_change_at,
     home_move_interval,
-    notifications_mark_read,
     profile_update,
 )
 from civic.selectors import building_search

@@ -12,6 +12,7 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("", include("accounts.urls")),
     path("", include("polls.urls")),
+    path("", include("rewards.urls")),
     path("admin/", admin.site.urls),
     *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
 ]

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import NotificationKind, User
-from accounts.services import notifications_create
+from accounts.notifications import notifications_create
 from polls.models import (
     CHOICE_KINDS,
     KINDS_WITH_OPTIONS,
@@ -30,6 +30,8 @@ from polls.models import (
 )
 from polls.rules import Refusal, vote_refusal
 from polls.validation import AnswerInput, ballot_answers
+from rewards.models import Reason
+from rewards.services import Award, points_award
 
 # A vote's statements may run this long; closing waits longer than that after closes_at, so a
 # vote that was accepted just before closes_at has committed before the final tally reads.
@@ -98,7 +100,12 @@ def ballot_cast(*, user: User, poll: Poll, answers: list[AnswerInput]) -> CastBa
         for row in rows:
             row.ballot = ballot
         Answer.objects.bulk_create(rows)
-        # The rewards issue credits poll.points to the resident here, in this transaction.
+        if poll.points:
+            points_award(
+                user_id=user.pk,
+                amount=poll.points,
+                award=Award(Reason.VOTE, key=f"vote:{poll.pk}", source=f"poll:{poll.pk}"),
+            )
     return CastBallot(receipt=ballot.receipt, points=poll.points)
 
 

@@ -46,13 +46,14 @@ def _english_outside_requests():
 GROUP_MIGRATIONS = [
     ("accounts.migrations.0002_city_groups", "create_groups"),
     ("polls.migrations.0002_group_permissions", "grant"),
+    ("rewards.migrations.0002_append_only_ledger_levels_permissions", "seed"),
 ]
 
 
 @pytest.fixture
 def city_groups(db):
-    """The staff groups as the data migrations create them. Transactional tests flush every
-    table, migration-made rows included, so tests that need the groups ask for this."""
+    """The staff groups and the levels, as the data migrations create them. Transactional
+    tests flush every table, migration-made rows included, so tests that need them ask."""
     from django.apps import apps
 
     for module, function in GROUP_MIGRATIONS:

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Notification, NotificationKind
-from accounts.services import notifications_create
+from accounts.notifications import notifications_create
 from tests.accounts.factories import UserFactory
 
 
@@ -44,7 +44,7 @@ def test_notifications_page_query_count_is_constant(client, django_assert_max_nu
     client.force_login(resident)
     for number in range(15):
         notify([resident], key=f"poll:{number}:results")
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         client.get(reverse("notifications"))
 
 

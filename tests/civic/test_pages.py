@@ -20,8 +20,8 @@ def test_home_page_for_anonymous_visitors_invites_to_sign_up(client, django_asse
 def test_home_page_tells_a_resident_where_they_vote(client, django_assert_num_queries):
     resident = UserFactory()
     client.force_login(resident)
-    # session, user, unread badge, resident, polls (none), three counts
-    with django_assert_num_queries(8):
+    # session, user, unread badge, points balance, resident, polls (none), three counts
+    with django_assert_num_queries(9):
         response = client.get(reverse("home"))
     district = resident.home_building.district
     page = response.content.decode()

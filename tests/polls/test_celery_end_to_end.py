@@ -95,7 +95,7 @@ def emails_in(folder: Path) -> list:
     if not folder.exists():
         return []
     return [
-        message_from_string(chunk)
+        message_from_string(chunk.strip())
         for path in folder.iterdir()
         for chunk in path.read_text().split("-" * 79)
         if chunk.strip()

@@ -175,7 +175,7 @@ def test_home_page_query_count_is_constant_in_the_number_of_polls(
     client, resident, django_assert_num_queries
 ):
     make_polls(1, resident)
-    with django_assert_num_queries(10) as few:
+    with django_assert_num_queries(11) as few:
         client.get(reverse("home"))
     make_polls(4, resident)
     with django_assert_num_queries(len(few)):
@@ -199,9 +199,9 @@ def test_results_page_query_count_is_constant_in_the_number_of_questions(
         return poll
 
     small = published(closed_poll())
-    # session, user, unread badge, poll + scope + questions + options, 3 result queries,
-    # 3 breakdown queries (+2 for area names, none here: the voters have no address)
-    with django_assert_num_queries(14) as counted:
+    # session, user, unread badge, points balance, poll + scope + questions + options,
+    # 3 result queries, 3 breakdown queries (+2 for area names, none here: no addresses)
+    with django_assert_num_queries(15) as counted:
         client.get(reverse("poll_results", args=[small.pk]))
     big = closed_poll()
     for _ in range(6):

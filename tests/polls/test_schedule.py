@@ -8,8 +8,8 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Notification
+from accounts.notifications import notifications_email_batch
 from accounts.selectors import resident_with_home
-from accounts.services import notifications_email_batch
 from polls.models import OptionTally, Poll, PollTally, ResultsVisibility
 from polls.selectors import poll_with_questions
 from polls.services import (

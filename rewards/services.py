@@ -1,0 +1,271 @@
+"""Writes to points and rewards. Every change of points is a ledger entry and the matching
+wallet change, in one transaction; the database keeps the balance from going negative."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import NotificationKind, User
+from accounts.notifications import notifications_create
+from rewards.models import (
+    CategoryLimit,
+    LedgerEntry,
+    Level,
+    Reason,
+    Redemption,
+    RedemptionStatus,
+    Reward,
+    Wallet,
+)
+
+POINTS_PROFILE_COMPLETED = 50
+# Spending and its refunds move the balance only; everything else is earned (lifetime).
+SPENDING_REASONS = (Reason.REDEMPTION, Reason.REFUND)
+
+
+class RewardsError(Exception):
+    """A refusal with a stable ``code`` (for the API) and a message for people."""
+
+    code = "rewards_error"
+
+
+class InsufficientPoints(RewardsError):
+    code = "insufficient_points"
+
+
+class OutOfStock(RewardsError):
+    code = "out_of_stock"
+
+
+class LimitReached(RewardsError):
+    code = "limit_reached"
+
+
+class NotAvailable(RewardsError):
+    code = "not_available"
+
+
+class LevelTooLow(RewardsError):
+    code = "level_too_low"
+
+
+class NotCancellable(RewardsError):
+    code = "not_cancellable"
+
+
+@dataclass(frozen=True)
+class Award:
+    reason: str
+    key: str
+    source: str = ""
+    comment: str = ""
+
+
+def points_award(*, user_id: int, amount: int, award: Award) -> bool:
+    """Credit ``amount`` points once per ``award.key``; False if it was credited before
+    (the ledger's unique key decides, also when twenty requests arrive at once)."""
+    if amount <= 0:
+        raise ValueError("an award is a positive number of points")
+    return _ledger_write(user_id=user_id, amount=amount, award=award)
+
+
+def points_adjust(*, user_id: int, amount: int, comment: str, key: str) -> bool:
+    """A city admin's correction, positive or negative, with its reason; once per ``key``."""
+    if not comment.strip():
+        raise RewardsError(_("An adjustment needs a reason."))
+    return _ledger_write(
+        user_id=user_id, amount=amount, award=Award(Reason.ADJUSTMENT, key, comment=comment)
+    )
+
+
+def _ledger_write(*, user_id: int, amount: int, award: Award) -> bool:
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                LedgerEntry.objects.create(
+                    user_id=user_id,
+                    amount=amount,
+                    reason=award.reason,
+                    key=award.key,
+                    source=award.source,
+                    comment=award.comment,
+                )
+        except IntegrityError:
+            return False
+        earned = 0 if award.reason in SPENDING_REASONS else amount
+        _wallet_change(user_id=user_id, amount=amount, earned=earned)
+    return True
+
+
+def _wallet_change(*, user_id: int, amount: int, earned: int) -> None:
+    """Add ``amount`` to the balance and ``earned`` to lifetime points in one statement; the
+    CHECK constraint turns an overdraft into ``InsufficientPoints`` and the caller's rollback."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                """
+                INSERT INTO rewards_wallet (user_id, balance, lifetime) VALUES (%s, %s, %s)
+                ON CONFLICT (user_id) DO UPDATE
+                SET balance = rewards_wallet.balance + EXCLUDED.balance,
+                    lifetime = rewards_wallet.lifetime + EXCLUDED.lifetime
+                """,
+                [user_id, amount, earned],
+            )
+    except IntegrityError as error:
+        raise InsufficientPoints(_("You do not have enough points.")) from error
+
+
+# --- levels ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standing:
+    balance: int
+    lifetime: int
+    level: Level | None
+    next_level: Level | None
+
+    @property
+    def to_next_level(self) -> int | None:
+        return None if self.next_level is None else self.next_level.min_lifetime - self.lifetime
+
+    @property
+    def progress_percent(self) -> int:
+        if self.next_level is None:
+            return 100
+        start = self.level.min_lifetime if self.level else 0
+        span = self.next_level.min_lifetime - start
+        return int(100 * (self.lifetime - start) / span) if span else 100
+
+
+def standing(*, balance: int, lifetime: int, levels: list[Level]) -> Standing:
+    reached = [level for level in levels if level.min_lifetime <= lifetime]
+    ahead = [level for level in levels if level.min_lifetime > lifetime]
+    return Standing(
+        balance=balance,
+        lifetime=lifetime,
+        level=reached[-1] if reached else None,
+        next_level=ahead[0] if ahead else None,
+    )
+
+
+# --- the shop -------------------------------------------------------------------------------
+
+
+def reward_redeem(*, user: User, reward_id: int, now: datetime | None = None) -> Redemption:
+    """Spend points on a reward: check the rules, take one from stock, debit the wallet,
+    write the ledger entry and issue the voucher, all in one transaction.
+
+    The resident's wallet row is locked first (one resident at a time, never a shared
+    row), so their own simultaneous redemptions cannot overspend or pass a limit together;
+    stock is taken by a conditional UPDATE, so it never goes below zero.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        wallet = _wallet_locked(user_id=user.pk)
+        reward = Reward.objects.select_related("required_level").get(pk=reward_id)
+        _check_redeemable(user=user, reward=reward, wallet=wallet, now=now)
+        if reward.stock is not None:
+            taken = Reward.objects.filter(pk=reward.pk, stock__gt=0).update(stock=F("stock") - 1)
+            if not taken:
+                raise OutOfStock(_("This reward is out of stock."))
+        redemption = Redemption.objects.create(user=user, reward=reward, cost=reward.cost)
+        _ledger_write(
+            user_id=user.pk,
+            amount=-reward.cost,
+            award=Award(Reason.REDEMPTION, f"redemption:{redemption.pk}", f"reward:{reward.pk}"),
+        )
+        if not reward.is_donation:
+            notifications_create(
+                user_ids=[user.pk],
+                kind=NotificationKind.VOUCHER,
+                key=f"redemption:{redemption.pk}",
+                params={"title": reward.title, "voucher": redemption.voucher},
+                url=reverse("my_redemptions"),
+            )
+    return redemption
+
+
+def _wallet_locked(*, user_id: int) -> Wallet:
+    Wallet.objects.get_or_create(user_id=user_id)
+    return Wallet.objects.select_for_update().get(user_id=user_id)
+
+
+def _check_redeemable(*, user: User, reward: Reward, wallet: Wallet, now: datetime) -> None:
+    if (reward.available_from and now < reward.available_from) or (
+        reward.available_until and now >= reward.available_until
+    ):
+        raise NotAvailable(_("This reward is not available now."))
+    needed = reward.required_level or Level.objects.filter(opens_shop=True).first()
+    if needed and wallet.lifetime < needed.min_lifetime:
+        raise LevelTooLow(
+            _("This reward needs the “%(level)s” status (%(points)d lifetime points).")
+            % {"level": needed.name, "points": needed.min_lifetime}
+        )
+    if wallet.balance < reward.cost:
+        raise InsufficientPoints(
+            _("You have %(balance)d points; this reward costs %(cost)d.")
+            % {"balance": wallet.balance, "cost": reward.cost}
+        )
+    active = Redemption.objects.filter(user=user).exclude(status=RedemptionStatus.CANCELLED)
+    if reward.per_resident_limit and (
+        active.filter(reward=reward).count() >= reward.per_resident_limit
+    ):
+        raise LimitReached(
+            _("You have already redeemed this reward %(n)d times, the most allowed.")
+            % {"n": reward.per_resident_limit}
+        )
+    _check_category_limit(active=active, reward=reward, now=now)
+
+
+def _check_category_limit(*, active, reward: Reward, now: datetime) -> None:
+    limit = CategoryLimit.objects.filter(category=reward.category).first()
+    if limit is None:
+        return
+    month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    spent = (
+        active.filter(reward__category=reward.category, created_at__gte=month_start).aggregate(
+            total=Sum("cost")
+        )["total"]
+        or 0
+    )
+    if spent + reward.cost > limit.points_per_month:
+        raise LimitReached(
+            _("At most %(limit)d points a month go to this category; %(left)d are left.")
+            % {"limit": limit.points_per_month, "left": max(limit.points_per_month - spent, 0)}
+        )
+
+
+def redemption_fulfil(*, redemption_id: int) -> bool:
+    return bool(
+        Redemption.objects.filter(pk=redemption_id, status=RedemptionStatus.ISSUED).update(
+            status=RedemptionStatus.FULFILLED, closed_at=timezone.now()
+        )
+    )
+
+
+def redemption_cancel(*, redemption_id: int, reason: str) -> None:
+    """Cancel an issued redemption: refund its points (a new ledger entry) and return it to
+    stock. Only once: the status changes by a conditional UPDATE."""
+    with transaction.atomic():
+        cancelled = Redemption.objects.filter(
+            pk=redemption_id, status=RedemptionStatus.ISSUED
+        ).update(status=RedemptionStatus.CANCELLED, closed_at=timezone.now(), cancel_reason=reason)
+        if not cancelled:
+            raise NotCancellable(_("Only an issued, unfulfilled redemption can be cancelled."))
+        redemption = Redemption.objects.select_related("reward").get(pk=redemption_id)
+        Reward.objects.filter(pk=redemption.reward_id, stock__isnull=False).update(
+            stock=F("stock") + 1
+        )
+        _ledger_write(
+            user_id=redemption.user_id,
+            amount=redemption.cost,
+            award=Award(
+                Reason.REFUND, f"refund:{redemption.pk}", f"redemption:{redemption.pk}", reason
+            ),
+        )
