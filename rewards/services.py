@@ -103,18 +103,21 @@ def _ledger_write(*, user_id: int, amount: int, award: Award) -> bool:
 
 
 def _wallet_change(*, user_id: int, amount: int, earned: int) -> None:
-    """Add ``amount`` to the balance and ``earned`` to lifetime points in one statement; the
+    """Add ``amount`` to the balance and ``earned`` to lifetime points in one UPDATE; the
     CHECK constraint turns an overdraft into ``InsufficientPoints`` and the caller's rollback."""
     try:
         with transaction.atomic(), connection.cursor() as cursor:
+            # A CHECK applies to the row an INSERT proposes even when it conflicts, so a
+            # debit cannot be an upsert: make sure the wallet exists, then change it.
             cursor.execute(
-                """
-                INSERT INTO rewards_wallet (user_id, balance, lifetime) VALUES (%s, %s, %s)
-                ON CONFLICT (user_id) DO UPDATE
-                SET balance = rewards_wallet.balance + EXCLUDED.balance,
-                    lifetime = rewards_wallet.lifetime + EXCLUDED.lifetime
-                """,
-                [user_id, amount, earned],
+                "INSERT INTO rewards_wallet (user_id, balance, lifetime) VALUES (%s, 0, 0) "
+                "ON CONFLICT (user_id) DO NOTHING",
+                [user_id],
+            )
+            cursor.execute(
+                "UPDATE rewards_wallet SET balance = balance + %s, lifetime = lifetime + %s "
+                "WHERE user_id = %s",
+                [amount, earned, user_id],
             )
     except IntegrityError as error:
         raise InsufficientPoints(_("You do not have enough points.")) from error

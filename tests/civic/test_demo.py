@@ -29,6 +29,8 @@ def test_demo_city_loads_once_with_logins_in_every_okrug(city_groups):
 
     call_command("load_demo", stdout=(out := StringIO()))
     assert "0 buildings created" in out.getvalue() and "0 residents created" in out.getvalue()
+    assert "0 polls and 0 rewards created" in out.getvalue()
+    call_command("rewards_audit", stdout=StringIO())  # the demo's points add up
     assert User.objects.filter(is_staff=False).count() == residents.count()
 
     logins = demo_logins()

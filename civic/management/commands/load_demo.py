@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from civic.demo import demo_city_load, demo_residents_load, demo_staff_ensure
 from polls.demo import demo_polls_load
+from rewards.demo import demo_rewards_load
 
 
 class Command(BaseCommand):
@@ -14,8 +15,9 @@ class Command(BaseCommand):
         residents = demo_residents_load()
         demo_staff_ensure()
         polls = demo_polls_load()
+        rewards = demo_rewards_load()
         self.stdout.write(
             f"demo city: {city.buildings_created} buildings created, "
             f"{city.buildings_unchanged} already there; {residents} residents created; "
-            f"{polls} polls created"
+            f"{polls} polls and {rewards} rewards created"
         )
