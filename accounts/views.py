@@ -17,6 +17,7 @@ from accounts.services import (
     profile_update,
 )
 from civic.selectors import building_search
+from rewards.selectors import resident_achievements, resident_standing
 
 
 def _home_change_context(resident: User) -> dict:
@@ -30,7 +31,15 @@ def _home_change_context(resident: User) -> dict:
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     resident = resident_with_home(user_id=request.user.pk)
-    return render(request, "accounts/profile.html", _home_change_context(resident))
+    return render(
+        request,
+        "accounts/profile.html",
+        {
+            **_home_change_context(resident),
+            "standing": resident_standing(user=resident),
+            "achievements": resident_achievements(user=resident),
+        },
+    )
 
 
 @login_required

@@ -8,7 +8,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from rewards.models import CategoryLimit, LedgerEntry, Level, Redemption, Reward, Wallet
+from rewards.models import (
+    Achievement,
+    CategoryLimit,
+    LedgerEntry,
+    Level,
+    Redemption,
+    Reward,
+    Wallet,
+)
 from rewards.services import (
     RewardsError,
     points_adjust,
@@ -124,3 +132,18 @@ class RedemptionAdmin(admin.ModelAdmin):
                     request,
                     _("%(code)s cancelled, points refunded.") % {"code": redemption.voucher},
                 )
+
+
+@admin.register(Achievement)
+class AchievementAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "period", "created_at"]
+    list_filter = ["kind", "period"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -179,3 +179,31 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return self.voucher
+
+
+class AchievementKind(models.TextChoices):
+    MONTHLY_ACTIVITY = "monthly_activity", _("Mark of activity: voted in every poll open to you")
+
+
+class Achievement(models.Model):
+    """An achievement for a period (e.g. "2026-11"), awarded once per resident and period."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="achievements"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=AchievementKind.choices)
+    period = models.CharField(_("period"), max_length=7)
+    created_at = models.DateTimeField(_("awarded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period", "kind"]
+        verbose_name = _("achievement")
+        verbose_name_plural = _("achievements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "period"], name="achievement_once_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.kind} {self.period}"

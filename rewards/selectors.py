@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from rewards.models import LedgerEntry, Level, Redemption, Reward, Wallet
+from rewards.models import Achievement, LedgerEntry, Level, Redemption, Reward, Wallet
 from rewards.services import SPENDING_REASONS, Standing, standing
 
 
@@ -17,6 +17,10 @@ def resident_standing(*, user: User) -> Standing:
         lifetime=wallet.lifetime if wallet else 0,
         levels=list(Level.objects.all()),
     )
+
+
+def resident_achievements(*, user: User) -> QuerySet[Achievement]:
+    return Achievement.objects.filter(user_id=user.pk)
 
 
 def ledger_history(*, user: User) -> QuerySet[LedgerEntry]:

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from accounts.models import NotificationKind, User
 from accounts.notifications import notifications_create
 from rewards.models import (
+    Achievement,
+    AchievementKind,
     CategoryLimit,
     LedgerEntry,
     Level,
@@ -272,3 +274,60 @@ def redemption_cancel(*, redemption_id: int, reason: str) -> None:
                 Reason.REFUND, f"refund:{redemption.pk}", f"redemption:{redemption.pk}", reason
             ),
         )
+
+
+# --- achievements ---------------------------------------------------------------------------
+
+# Residents for whom every city poll open to them (by scope and age) at some time in the
+# month has a participation, and at least one such poll existed. One statement, in the
+# database, whatever the number of residents.
+MONTHLY_ACTIVITY_SQL = """
+    WITH month_polls AS (
+        SELECT id, scope, min_age FROM polls_poll
+        WHERE status = 'published' AND scope <> 'building'
+          AND opens_at < %(month_end)s AND closes_at > %(month_start)s
+    ),
+    eligible AS (
+        SELECT u.id AS user_id, p.id AS poll_id
+        FROM accounts_user u
+        LEFT JOIN civic_building b ON b.id = u.home_building_id
+        LEFT JOIN civic_district d ON d.id = b.district_id
+        JOIN month_polls p ON (
+            p.scope = 'city'
+            OR EXISTS (SELECT 1 FROM polls_poll_districts x
+                       WHERE x.poll_id = p.id AND x.district_id = d.id)
+            OR EXISTS (SELECT 1 FROM polls_poll_okrugs x
+                       WHERE x.poll_id = p.id AND x.okrug_id = d.okrug_id)
+        )
+        WHERE u.is_active
+          AND (p.min_age IS NULL OR u.birth_year <= %(year)s - p.min_age)
+    )
+    SELECT e.user_id
+    FROM eligible e
+    LEFT JOIN polls_participation pa ON pa.user_id = e.user_id AND pa.poll_id = e.poll_id
+    GROUP BY e.user_id
+    HAVING bool_and(pa.id IS NOT NULL)
+"""
+
+
+def achievements_award_monthly_activity(*, year: int, month: int) -> int:
+    """Give the month's "mark of activity" to every resident who voted in every city poll
+    open to them that month; once per resident and month (a unique constraint), so running
+    it again, or twice at once, adds nothing. Returns how many residents qualify."""
+    city = timezone.get_current_timezone()
+    start = datetime(year, month, 1, tzinfo=city)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=city)
+    with connection.cursor() as cursor:
+        cursor.execute(MONTHLY_ACTIVITY_SQL, {"month_start": start, "month_end": end, "year": year})
+        user_ids = [row[0] for row in cursor.fetchall()]
+    Achievement.objects.bulk_create(
+        [
+            Achievement(
+                user_id=user_id, kind=AchievementKind.MONTHLY_ACTIVITY, period=f"{year}-{month:02d}"
+            )
+            for user_id in user_ids
+        ],
+        ignore_conflicts=True,
+        batch_size=5000,
+    )
+    return len(user_ids)

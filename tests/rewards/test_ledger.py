@@ -1,11 +1,14 @@
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from accounts.services import ProfileChanges, profile_update
-from rewards.models import LedgerEntry, Reason, Wallet
+from polls.models import Scope
+from rewards.models import Achievement, LedgerEntry, Reason, Wallet
 from rewards.services import (
     POINTS_PROFILE_COMPLETED,
     Award,
@@ -13,7 +16,9 @@ from rewards.services import (
     points_adjust,
     points_award,
 )
+from rewards.tasks import award_monthly_activity
 from tests.accounts.factories import UserFactory
+from tests.civic.factories import BuildingFactory
 from tests.polls.factories import three_question_poll
 from tests.polls.test_schedule import vote
 from tests.rewards.factories import give_points
@@ -108,3 +113,27 @@ def test_rewards_audit_passes_and_catches_a_tampered_wallet():
     with pytest.raises(CommandError, match="1 wallets differ"):
         call_command("rewards_audit", stdout=StringIO(), stderr=err)
     assert f"user {residents[1].pk}: wallet balance 39 != ledger 40" in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_monthly_mark_of_activity_goes_to_residents_who_voted_in_every_poll_open_to_them():
+    """November: a citywide poll and a district poll. Whoever voted in all that were open to
+    them gets the mark once, however often the task runs; a missed poll means no mark."""
+    with time_machine.travel(timezone.make_aware(timezone.datetime(2026, 11, 10)), tick=False):
+        home = BuildingFactory()
+        city = three_question_poll()
+        district = three_question_poll(scope=Scope.AREAS, districts=[home.district])
+        diligent, lazy, elsewhere = (
+            UserFactory(home_building=home),
+            UserFactory(home_building=home),
+            UserFactory(),
+        )
+        for poll in (city, district):
+            vote(poll, diligent)
+        vote(city, lazy)
+        vote(city, elsewhere)  # the district poll was not open to them
+    assert award_monthly_activity(2026, 11) == 2
+    assert award_monthly_activity(2026, 11) == 2
+    marks = Achievement.objects.filter(period="2026-11")
+    assert sorted(marks.values_list("user_id", flat=True)) == sorted([diligent.pk, elsewhere.pk])
+    assert award_monthly_activity(2026, 10) == 0
