@@ -8,4 +8,5 @@ urlpatterns = [
     path("profile/buildings/", views.building_search_results, name="building_search"),
     path("my-building/", views.my_building, name="my_building"),
     path("notifications/", views.notifications, name="notifications"),
+    path("invite/<str:token>/", views.invite, name="invite"),
 ]

@@ -4,9 +4,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.forms import ProfileForm
+from accounts.invites import INVITER_SESSION_KEY, invite_token, inviter_id
 from accounts.models import User
 from accounts.notifications import notification_text, notifications_mark_read
 from accounts.selectors import building_resident_count, resident_with_home
@@ -18,6 +20,7 @@ from accounts.services import (
 )
 from civic.selectors import building_search
 from rewards.selectors import resident_achievements, resident_standing
+from rewards.services import POINTS_INVITE
 
 
 def _home_change_context(resident: User) -> dict:
@@ -38,6 +41,10 @@ def profile(request: HttpRequest) -> HttpResponse:
             **_home_change_context(resident),
             "standing": resident_standing(user=resident),
             "achievements": resident_achievements(user=resident),
+            "invite_points": POINTS_INVITE,
+            "invite_url": request.build_absolute_uri(
+                reverse("invite", args=[invite_token(user=resident)])
+            ),
         },
     )
 
@@ -115,3 +122,14 @@ def notifications(request: HttpRequest) -> HttpResponse:
     )
     items = [(notification, notification_text(notification)) for notification in page]
     return render(request, "accounts/notifications.html", {"page": page, "items": items})
+
+
+def invite(request: HttpRequest, token: str) -> HttpResponse:
+    """Follow an invitation: remember the inviter, then sign up."""
+    inviter = inviter_id(token=token)
+    if inviter is None:
+        messages.error(request, _("This invitation link is not valid."))
+        return redirect("account_signup")
+    if not request.user.is_authenticated:
+        request.session[INVITER_SESSION_KEY] = inviter
+    return redirect("account_signup")

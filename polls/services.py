@@ -30,8 +30,7 @@ from polls.models import (
 )
 from polls.rules import Refusal, vote_refusal
 from polls.validation import AnswerInput, ballot_answers
-from rewards.models import Reason
-from rewards.services import Award, points_award
+from rewards.services import points_award_for_vote
 
 # A vote's statements may run this long; closing waits longer than that after closes_at, so a
 # vote that was accepted just before closes_at has committed before the final tally reads.
@@ -100,12 +99,7 @@ def ballot_cast(*, user: User, poll: Poll, answers: list[AnswerInput]) -> CastBa
         for row in rows:
             row.ballot = ballot
         Answer.objects.bulk_create(rows)
-        if poll.points:
-            points_award(
-                user_id=user.pk,
-                amount=poll.points,
-                award=Award(Reason.VOTE, key=f"vote:{poll.pk}", source=f"poll:{poll.pk}"),
-            )
+        points_award_for_vote(user=user, poll_id=poll.pk, points=poll.points)
     return CastBallot(receipt=ballot.receipt, points=poll.points)
 
 

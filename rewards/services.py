@@ -26,6 +26,7 @@ from rewards.models import (
 )
 
 POINTS_PROFILE_COMPLETED = 50
+POINTS_INVITE = 50  # to each of the two: who invited, and who was invited and voted
 # Spending and its refunds move the balance only; everything else is earned (lifetime).
 SPENDING_REASONS = (Reason.REDEMPTION, Reason.REFUND)
 
@@ -123,6 +124,21 @@ def _wallet_change(*, user_id: int, amount: int, earned: int) -> None:
             )
     except IntegrityError as error:
         raise InsufficientPoints(_("You do not have enough points.")) from error
+
+
+def points_award_for_vote(*, user: User, poll_id: int, points: int) -> None:
+    """Everything a vote earns, inside the vote's transaction: the poll's points, and on a
+    resident's first vote the invitation bonus for them and for who invited them."""
+    if points:
+        points_award(
+            user_id=user.pk,
+            amount=points,
+            award=Award(Reason.VOTE, key=f"vote:{poll_id}", source=f"poll:{poll_id}"),
+        )
+    if user.invited_by_id:
+        invite = Award(Reason.INVITE, key=f"invite:{user.pk}", source=f"user:{user.pk}")
+        points_award(user_id=user.invited_by_id, amount=POINTS_INVITE, award=invite)
+        points_award(user_id=user.pk, amount=POINTS_INVITE, award=invite)
 
 
 # --- levels ---------------------------------------------------------------------------------
