@@ -22,14 +22,64 @@ from rewards.services import (
     points_adjust,
     redemption_cancel,
     redemption_fulfil,
+    reward_restock,
 )
+
+
+class RewardForm(forms.ModelForm):
+    stock_change = forms.IntegerField(
+        label=_("Add to stock"),
+        required=False,
+        help_text=_("A change, e.g. 20 or -5: redemptions happening meanwhile are kept."),
+    )
+
+    class Meta:
+        model = Reward
+        fields = [
+            "title",
+            "description",
+            "image",
+            "category",
+            "cost",
+            "stock",
+            "per_resident_limit",
+            "available_from",
+            "available_until",
+            "required_level",
+            "is_donation",
+        ]
 
 
 @admin.register(Reward)
 class RewardAdmin(admin.ModelAdmin):
+    """Stock is set when a reward is created; after that it only changes by a delta, so an
+    admin's save never writes back a stock number that redemptions have since lowered."""
+
+    form = RewardForm
     list_display = ["title", "category", "cost", "stock", "per_resident_limit", "is_donation"]
     list_filter = ["category", "is_donation"]
     search_fields = ["title"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["stock"] if obj else []
+
+    def get_fields(self, request, obj=None):
+        fields = list(RewardForm.Meta.fields)
+        return [*fields, "stock_change"] if obj else fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        model_fields = {field.name for field in Reward._meta.concrete_fields}
+        changed = [name for name in form.changed_data if name in model_fields]
+        if changed:
+            obj.save(update_fields=changed)
+        if form.cleaned_data.get("stock_change"):
+            try:
+                reward_restock(reward_id=obj.pk, change=form.cleaned_data["stock_change"])
+            except RewardsError as error:
+                self.message_user(request, str(error), messages.ERROR)
 
 
 @admin.register(Level)
@@ -53,6 +103,18 @@ class AdjustmentForm(forms.ModelForm):
             raise forms.ValidationError(_("An adjustment needs a reason."))
         return comment
 
+    def clean(self):
+        cleaned = super().clean()
+        user, amount = cleaned.get("user"), cleaned.get("amount")
+        if user and amount is not None and amount < 0:
+            balance = Wallet.objects.filter(user=user).values_list("balance", flat=True).first()
+            if (balance or 0) + amount < 0:
+                raise forms.ValidationError(
+                    _("The resident has %(balance)d points: this would make it negative.")
+                    % {"balance": balance or 0}
+                )
+        return cleaned
+
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(admin.ModelAdmin):
@@ -73,15 +135,16 @@ class LedgerEntryAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        try:
-            points_adjust(
-                user_id=obj.user_id,
-                amount=obj.amount,
-                comment=f"{obj.comment} ({request.user.email})",
-                key=f"adjustment:{uuid.uuid4()}",
-            )
-        except RewardsError as error:
-            self.message_user(request, str(error), messages.ERROR)
+        """The entry is written by the service (wallet and ledger together); the form has
+        already refused an overdraft, and a simultaneous one still fails in the database."""
+        key = f"adjustment:{uuid.uuid4()}"
+        points_adjust(
+            user_id=obj.user_id,
+            amount=obj.amount,
+            comment=f"{obj.comment} ({request.user.email})",
+            key=key,
+        )
+        obj.pk = LedgerEntry.objects.get(user_id=obj.user_id, key=key).pk
 
 
 @admin.register(Wallet)

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -63,23 +64,27 @@ class WalletMismatch:
     ledger_lifetime: int
 
 
+WALLET_MISMATCHES_SQL = """
+    SELECT COALESCE(w.user_id, l.user_id),
+           COALESCE(w.balance, 0), COALESCE(l.balance, 0),
+           COALESCE(w.lifetime, 0), COALESCE(l.lifetime, 0)
+    FROM rewards_wallet w
+    FULL OUTER JOIN (
+        SELECT user_id, sum(amount) AS balance,
+               COALESCE(sum(amount) FILTER (WHERE reason <> ALL(%(spending)s)), 0) AS lifetime
+        FROM rewards_ledgerentry GROUP BY user_id
+    ) l ON l.user_id = w.user_id
+    WHERE COALESCE(w.balance, 0) <> COALESCE(l.balance, 0)
+       OR COALESCE(w.lifetime, 0) <> COALESCE(l.lifetime, 0)
+    ORDER BY 1
+"""
+
+
 def wallet_mismatches() -> list[WalletMismatch]:
     """Every wallet whose cached sums differ from its ledger (and ledgers without a wallet).
-    One GROUP BY over the ledger, compared in the database."""
-    sums = LedgerEntry.objects.values("user_id").annotate(
-        balance=Sum("amount"), lifetime=Sum("amount", filter=~Q(reason__in=SPENDING_REASONS))
-    )
-    by_user = {row["user_id"]: (row["balance"], row["lifetime"] or 0) for row in sums}
-    wallets = {
-        user_id: (balance, lifetime)
-        for user_id, balance, lifetime in Wallet.objects.values_list(
-            "user_id", "balance", "lifetime"
-        )
-    }
-    mismatches = []
-    for user_id in sorted(by_user.keys() | wallets.keys()):
-        ledger = by_user.get(user_id, (0, 0))
-        cached = wallets.get(user_id, (0, 0))
-        if ledger != cached:
-            mismatches.append(WalletMismatch(user_id, cached[0], ledger[0], cached[1], ledger[1]))
-    return mismatches
+
+    One statement, so one snapshot: a vote committing meanwhile cannot look like a
+    mismatch; only the differing rows leave the database."""
+    with connection.cursor() as cursor:
+        cursor.execute(WALLET_MISMATCHES_SQL, {"spending": [str(r) for r in SPENDING_REASONS]})
+        return [WalletMismatch(*row) for row in cursor.fetchall()]

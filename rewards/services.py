@@ -98,11 +98,26 @@ def _ledger_write(*, user_id: int, amount: int, award: Award) -> bool:
                     source=award.source,
                     comment=award.comment,
                 )
-        except IntegrityError:
+        except IntegrityError as error:
+            if _violated_constraint(error) != "ledger_award_once":
+                raise
             return False
         earned = 0 if award.reason in SPENDING_REASONS else amount
         _wallet_change(user_id=user_id, amount=amount, earned=earned)
     return True
+
+
+def _violated_constraint(error: IntegrityError) -> str | None:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
+
+
+def reward_restock(*, reward_id: int, change: int) -> None:
+    """Add (or remove) stock relative to what it is now, never writing back a stale number
+    read earlier (which would undo redemptions made meanwhile)."""
+    if change < 0 and not Reward.objects.filter(pk=reward_id, stock__gte=-change).exists():
+        raise RewardsError(_("There is not that much stock left to remove."))
+    Reward.objects.filter(pk=reward_id, stock__isnull=False).update(stock=F("stock") + change)
 
 
 def _wallet_change(*, user_id: int, amount: int, earned: int) -> None:
@@ -222,7 +237,10 @@ def _check_redeemable(*, user: User, reward: Reward, wallet: Wallet, now: dateti
         reward.available_until and now >= reward.available_until
     ):
         raise NotAvailable(_("This reward is not available now."))
-    needed = reward.required_level or Level.objects.filter(opens_shop=True).first()
+    levels = [reward.required_level, Level.objects.filter(opens_shop=True).first()]
+    needed = max(
+        (level for level in levels if level), key=lambda level: level.min_lifetime, default=None
+    )
     if needed and wallet.lifetime < needed.min_lifetime:
         raise LevelTooLow(
             _("This reward needs the “%(level)s” status (%(points)d lifetime points).")
@@ -274,6 +292,12 @@ def redemption_cancel(*, redemption_id: int, reason: str) -> None:
     """Cancel an issued redemption: refund its points (a new ledger entry) and return it to
     stock. Only once: the status changes by a conditional UPDATE."""
     with transaction.atomic():
+        # The wallet first, as reward_redeem does: the same lock order everywhere, no deadlock.
+        owner = (
+            Redemption.objects.filter(pk=redemption_id).values_list("user_id", flat=True).first()
+        )
+        if owner is not None:
+            _wallet_locked(user_id=owner)
         cancelled = Redemption.objects.filter(
             pk=redemption_id, status=RedemptionStatus.ISSUED
         ).update(status=RedemptionStatus.CANCELLED, closed_at=timezone.now(), cancel_reason=reason)
@@ -294,12 +318,13 @@ def redemption_cancel(*, redemption_id: int, reason: str) -> None:
 
 # --- achievements ---------------------------------------------------------------------------
 
-# Residents for whom every city poll open to them (by scope and age) at some time in the
-# month has a participation, and at least one such poll existed. One statement, in the
-# database, whatever the number of residents.
+# Residents for whom every city poll open to them (by scope and age, and that they could
+# still join) at some time in the month has a participation cast before the month ended,
+# and at least one such poll existed. One statement, in the database, whatever the number
+# of residents; re-running it later gives the same answer.
 MONTHLY_ACTIVITY_SQL = """
     WITH month_polls AS (
-        SELECT id, scope, min_age FROM polls_poll
+        SELECT id, scope, min_age, closes_at FROM polls_poll
         WHERE status = 'published' AND scope <> 'building'
           AND opens_at < %(month_end)s AND closes_at > %(month_start)s
     ),
@@ -316,11 +341,13 @@ MONTHLY_ACTIVITY_SQL = """
                        WHERE x.poll_id = p.id AND x.okrug_id = d.okrug_id)
         )
         WHERE u.is_active
+          AND u.date_joined < p.closes_at
           AND (p.min_age IS NULL OR u.birth_year <= %(year)s - p.min_age)
     )
     SELECT e.user_id
     FROM eligible e
-    LEFT JOIN polls_participation pa ON pa.user_id = e.user_id AND pa.poll_id = e.poll_id
+    LEFT JOIN polls_participation pa
+        ON pa.user_id = e.user_id AND pa.poll_id = e.poll_id AND pa.voted_at < %(month_end)s
     GROUP BY e.user_id
     HAVING bool_and(pa.id IS NOT NULL)
 """

@@ -6,7 +6,14 @@ import pytest
 from django.db import connection
 
 from rewards.models import LedgerEntry, Reason, Redemption, Reward, Wallet
-from rewards.services import Award, RewardsError, points_award, reward_redeem
+from rewards.selectors import wallet_mismatches
+from rewards.services import (
+    Award,
+    RewardsError,
+    points_award,
+    redemption_cancel,
+    reward_redeem,
+)
 from tests.accounts.factories import UserFactory
 from tests.rewards.factories import RewardFactory, give_points
 
@@ -84,3 +91,19 @@ def test_the_same_award_twenty_times_at_once_is_credited_once():
     assert outcomes.count(True) == 1 and outcomes.count(False) == 19
     assert LedgerEntry.objects.filter(user=resident).count() == 1
     assert Wallet.objects.get(user=resident).balance == 20
+
+
+def test_cancelling_while_others_redeem_does_not_deadlock(city_groups):
+    """Cancel and redeem take their locks in the same order (wallet, then reward)."""
+    reward = RewardFactory(cost=10, stock=50)
+    residents = UserFactory.create_batch(6)
+    for resident in residents:
+        give_points(resident, 1000)
+    issued = [reward_redeem(user=resident, reward_id=reward.pk) for resident in residents[:3]]
+    outcomes = race(
+        [lambda r=r: redemption_cancel(redemption_id=r.pk, reason="x") for r in issued]
+        + [lambda u=u: reward_redeem(user=u, reward_id=reward.pk) for u in residents]
+    )
+    assert len(outcomes) == 9  # nobody died of a deadlock
+    assert Reward.objects.get(pk=reward.pk).stock == 50 - 6
+    assert wallet_mismatches() == []

@@ -172,3 +172,44 @@ def test_points_history_query_count_is_constant(client, citizen, django_assert_m
         response = client.get(reverse("my_points"))
     assert len(response.context["page"]) == 20
     assert response.context["standing"].level.name == "Активный гражданин"
+
+
+def test_a_lower_required_status_does_not_bypass_the_shop_gate(levels):
+    newcomer = UserFactory()
+    give_points(newcomer, 500)
+    participant = Level.objects.get(min_lifetime=0)
+    with pytest.raises(LevelTooLow):
+        reward_redeem(
+            user=newcomer, reward_id=RewardFactory(cost=10, required_level=participant).pk
+        )
+
+
+def test_admin_save_keeps_redemptions_made_meanwhile(admin_client, citizen):
+    """The admin opened the form at stock 1; a resident took the last one; saving a title
+    change must not put it back, and stock changes go by a delta."""
+    reward = RewardFactory(stock=1, cost=10)
+    url = reverse("admin:rewards_reward_change", args=[reward.pk])
+    form = admin_client.get(url).context["adminform"].form
+    reward_redeem(user=citizen, reward_id=reward.pk)
+    data = {name: form.initial.get(name) or "" for name in form.fields}
+    data.update(title="Новое название", category="theatre", cost="10", stock_change="5")
+    response = admin_client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    reward.refresh_from_db()
+    assert (reward.title, reward.stock) == ("Новое название", 5)
+
+
+def test_admin_adjustment_that_would_overdraw_is_refused_in_the_form(admin_client, citizen):
+    response = admin_client.post(
+        reverse("admin:rewards_ledgerentry_add"),
+        {"user": citizen.pk, "amount": "-5000", "comment": "ошибка"},
+    )
+    assert response.status_code == 200
+    assert "negative" in response.content.decode() or "отрицательн" in response.content.decode()
+    assert LedgerEntry.objects.filter(user=citizen).count() == 1
+    response = admin_client.post(
+        reverse("admin:rewards_ledgerentry_add"),
+        {"user": citizen.pk, "amount": "-100", "comment": "ошибка начисления"},
+    )
+    assert response.status_code == 302
+    assert wallet(citizen).balance == 900
