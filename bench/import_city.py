@@ -11,17 +11,11 @@ the same run on the same server, and the ratio between them.
 import argparse
 import csv
 import io
-import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civic.settings")
-
-import django  # noqa: E402
+from scratch import scratch_database
 
 
 def city_rows(count: int) -> list[list[str]]:
@@ -84,16 +78,11 @@ def main() -> None:
     parser.add_argument("--buildings", type=int, default=100_000)
     args = parser.parse_args()
 
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.test.utils import setup_databases, teardown_databases
+    with scratch_database():
+        from django.core.management import call_command
 
-    from civic.models import Building
+        from civic.models import Building
 
-    settings.DATABASES["default"]["TEST"]["NAME"] = "civic_bench"  # not the test suite's
-    old_config = setup_databases(verbosity=0, interactive=False, keepdb=False)
-    try:
         rows = city_rows(args.buildings)
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "city.csv"
@@ -106,8 +95,6 @@ def main() -> None:
                 f"expected {args.buildings} buildings, found {Building.objects.count()}"
             )
         copy = bare_copy(rows)
-    finally:
-        teardown_databases(old_config, verbosity=0)
 
     print(f"buildings:                 {args.buildings:>10,}")
     print(f"import_city, first run:    {first:>10.2f} s   ({first / copy:.1f}x COPY)")

@@ -10,17 +10,10 @@ same run, with the ratio. The target is a tally within 2x of the bare queries.
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "civic.settings")
-
-import django  # noqa: E402
+from scratch import scratch_database
 
 ROUNDS = 3
 
@@ -125,16 +118,10 @@ def main() -> None:
     parser.add_argument("--ballots", type=int, default=1_000_000)
     args = parser.parse_args()
 
-    django.setup()
-    from django.conf import settings
-    from django.test.utils import setup_databases, teardown_databases
+    with scratch_database():
+        from polls.models import PollTally
+        from polls.services import poll_tally
 
-    from polls.models import PollTally
-    from polls.services import poll_tally
-
-    settings.DATABASES["default"]["TEST"]["NAME"] = "civic_bench"  # not the test suite's
-    old_config = setup_databases(verbosity=0, interactive=False, keepdb=False)
-    try:
         started = time.perf_counter()
         poll = load(args.ballots)
         load_time = time.perf_counter() - started
@@ -144,8 +131,6 @@ def main() -> None:
             bare_times.append(timed(lambda: bare_queries(poll.pk)))
             tally_times.append(timed(lambda: poll_tally(poll_id=poll.pk, final=True)))
         participants = PollTally.objects.get(poll=poll).participants
-    finally:
-        teardown_databases(old_config, verbosity=0)
 
     if participants != args.ballots:
         raise SystemExit(f"tally counted {participants} ballots, expected {args.ballots}")
