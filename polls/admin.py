@@ -8,10 +8,19 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from polls.models import CHOICE_KINDS, Option, Phase, Poll, Question, Scope
+from polls.models import (
+    CHOICE_KINDS,
+    ExportKind,
+    ExportRecord,
+    Option,
+    Phase,
+    Poll,
+    Question,
+    Scope,
+)
 from polls.services import (
     PollError,
     poll_duplicate,
@@ -165,9 +174,12 @@ class PollAdmin(nested_admin.NestedModelAdmin):
     date_hierarchy = "opens_at"
     autocomplete_fields = ["okrugs", "districts"]
     actions = ["publish", "unpublish", "duplicate"]
-    readonly_fields = ["preview_link", "status"]
+    readonly_fields = ["preview_link", "status", "staff_links"]
     fieldsets = [
-        (None, {"fields": ["title", "description", "image", "status", "preview_link"]}),
+        (
+            None,
+            {"fields": ["title", "description", "image", "status", "preview_link", "staff_links"]},
+        ),
         (_("Scope"), {"fields": ["scope", "okrugs", "districts", "min_age"]}),
         (
             _("Schedule and results"),
@@ -194,6 +206,7 @@ class PollAdmin(nested_admin.NestedModelAdmin):
                 ),
                 "status",
                 "preview_link",
+                "staff_links",
             ]
         return super().get_readonly_fields(request, obj)
 
@@ -238,6 +251,16 @@ class PollAdmin(nested_admin.NestedModelAdmin):
     def participants(self, poll: Poll) -> int:
         return poll.participant_count
 
+    @admin.display(description=_("dashboard and exports"))
+    def staff_links(self, poll: Poll) -> str:
+        if not poll.pk:
+            return "—"
+        links = [(reverse("staff_dashboard", args=[poll.pk]), _("Dashboard"))] + [
+            (reverse("staff_export", args=[poll.pk, kind]), f"{label} (CSV)")
+            for kind, label in ExportKind.choices
+        ]
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
     @admin.display(description=_("preview"))
     def preview_link(self, poll: Poll) -> str:
         if not poll.pk:
@@ -270,3 +293,22 @@ class PollAdmin(nested_admin.NestedModelAdmin):
                 self.message_user(request, f"{poll.title}: {error}", messages.ERROR)
             else:
                 self.message_user(request, success_message % {"title": poll.title})
+
+
+@admin.register(ExportRecord)
+class ExportRecordAdmin(admin.ModelAdmin):
+    """Who exported what, when: read-only."""
+
+    list_display = ["created_at", "user", "poll", "kind", "file_name"]
+    list_filter = ["kind"]
+    list_select_related = ["user", "poll"]
+    search_fields = ["user__email", "poll__title", "file_name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -111,6 +111,7 @@ class Poll(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["status", "closes_at"], name="poll_status_closes")]
+        permissions = [("export_poll", _("Can export results and ballots, and see dashboards"))]
 
     def __str__(self) -> str:
         return self.title
@@ -370,3 +371,30 @@ class GroupTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dimension}={self.group}: {self.ballots}"
+
+
+class ExportKind(models.TextChoices):
+    RESULTS = "results", _("Results")
+    BREAKDOWN = "breakdown", _("Breakdown")
+    BALLOTS = "ballots", _("Anonymised ballots")
+    PARTICIPATION = "participation", _("Participation")
+
+
+class ExportRecord(models.Model):
+    """Who downloaded which export of which poll, and when."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="exports")
+    kind = models.CharField(_("export"), max_length=20, choices=ExportKind.choices)
+    file_name = models.CharField(_("file"), max_length=200)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+
+    def __str__(self) -> str:
+        return self.file_name

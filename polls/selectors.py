@@ -257,6 +257,7 @@ class BreakdownGroup:
     ballots: int
     hidden: bool
     shares: dict[int, dict[int, float]]  # question id -> option id -> percent
+    counts: dict[int, dict[int, int]]  # question id -> option id -> answers
 
 
 @dataclass
@@ -334,7 +335,10 @@ def _breakdown_group(label: str, ballots: int, chosen: dict, *, hidden: bool) ->
             for question_id, options in chosen.items()
         }
     )
-    return BreakdownGroup(label=label, ballots=ballots, hidden=hidden, shares=shares)
+    counts = (
+        {} if hidden else {question_id: dict(options) for question_id, options in chosen.items()}
+    )
+    return BreakdownGroup(label=label, ballots=ballots, hidden=hidden, shares=shares, counts=counts)
 
 
 def _area_names(ballots: dict[str, dict[str, int]]) -> dict[tuple[str, str], str]:

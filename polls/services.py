@@ -16,6 +16,7 @@ from polls.models import (
     AgeBand,
     Answer,
     Ballot,
+    ExportRecord,
     GroupTally,
     Option,
     OptionTally,
@@ -408,3 +409,8 @@ def poll_results_publish(*, poll_id: int) -> bool:
                 url=reverse("poll_results", args=[poll_id]),
             )
     return bool(published)
+
+
+def export_record(*, user: User, poll: Poll, kind: str, file_name: str) -> None:
+    """Remember who took which export of which poll (shown in the admin)."""
+    ExportRecord.objects.create(user=user, poll=poll, kind=kind, file_name=file_name)

@@ -1,9 +1,12 @@
 from django.urls import path
 
-from polls import views
+from polls import staff, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("polls/<int:poll_id>/", views.poll_detail, name="poll_detail"),
     path("polls/<int:poll_id>/results/", views.poll_results_page, name="poll_results"),
+    path("staff/", staff.overview, name="staff_overview"),
+    path("staff/polls/<int:poll_id>/", staff.dashboard, name="staff_dashboard"),
+    path("staff/polls/<int:poll_id>/<str:kind>.csv", staff.export, name="staff_export"),
 ]

@@ -47,6 +47,7 @@ GROUP_MIGRATIONS = [
     ("accounts.migrations.0002_city_groups", "create_groups"),
     ("polls.migrations.0002_group_permissions", "grant"),
     ("rewards.migrations.0002_append_only_ledger_levels_permissions", "seed"),
+    ("polls.migrations.0006_export_permission_for_staff", "grant"),
 ]
 
 

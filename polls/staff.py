@@ -1,0 +1,128 @@
+"""Staff pages: the overview of polls, a dashboard per poll, and the CSV exports.
+
+City staff and city admins (permission ``polls.export_poll``) see every city poll; a
+building survey's exports belong to its author and city admins. Residents get 403 and
+anonymous visitors the login page.
+"""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts.groups import CITY_ADMINS
+from accounts.models import User
+from polls import exports
+from polls.models import ExportKind, Poll, Scope
+from polls.selectors import poll_results, poll_with_questions
+from polls.services import export_record
+
+EXPORT_PERMISSION = "polls.export_poll"
+
+
+def may_export(user: User, poll: Poll) -> bool:
+    if poll.scope == Scope.BUILDING:
+        return poll.created_by_id == user.pk or user.groups.filter(name=CITY_ADMINS).exists()
+    return user.has_perm(EXPORT_PERMISSION)
+
+
+def _poll_for_staff(request: HttpRequest, poll_id: int) -> Poll:
+    try:
+        poll = poll_with_questions(poll_id=poll_id)
+    except Poll.DoesNotExist as error:
+        raise Http404 from error
+    if not may_export(request.user, poll):
+        raise PermissionDenied
+    return poll
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm(EXPORT_PERMISSION):
+        raise PermissionDenied
+    polls = (
+        Poll.objects.exclude(scope=Scope.BUILDING)
+        .annotate(participants=Count("participations"))
+        .order_by("-opens_at")
+    )
+    return render(request, "polls/staff/overview.html", {"polls": polls})
+
+
+TURNOUT_SQL = """
+    SELECT o.name, d.name, count(u.id), count(p.id)
+    FROM civic_district d
+    JOIN civic_okrug o ON o.id = d.okrug_id
+    LEFT JOIN civic_building b ON b.district_id = d.id
+    LEFT JOIN accounts_user u ON u.home_building_id = b.id AND u.is_active
+    LEFT JOIN polls_participation p ON p.user_id = u.id AND p.poll_id = %(poll)s
+    GROUP BY o.name, d.name
+    HAVING count(p.id) > 0
+    ORDER BY o.name, d.name
+"""
+
+
+@login_required
+def dashboard(request: HttpRequest, poll_id: int) -> HttpResponse:
+    """Participation over time, turnout by district against registered residents, the
+    results, and links to every export."""
+    poll = _poll_for_staff(request, poll_id)
+    hours = list(exports.participation_rows(poll, time_zone=settings.TIME_ZONE))[1:]
+    per_hour: dict[str, int] = {}
+    for hour, _district, count in hours:
+        per_hour[hour] = per_hour.get(hour, 0) + count
+    peak = max(per_hour.values(), default=0)
+    with connection.cursor() as cursor:
+        cursor.execute(TURNOUT_SQL, {"poll": poll.pk})
+        turnout = [
+            {
+                "okrug": okrug,
+                "district": district,
+                "residents": residents,
+                "participants": participants,
+                "share": round(100 * participants / residents, 1) if residents else 0.0,
+            }
+            for okrug, district, residents, participants in cursor.fetchall()
+        ]
+    return render(
+        request,
+        "polls/staff/dashboard.html",
+        {
+            "poll": poll,
+            "timeline": [
+                {"hour": hour, "count": count, "percent": round(100 * count / peak) if peak else 0}
+                for hour, count in per_hour.items()
+            ],
+            "turnout": turnout,
+            "results": poll_results(poll=poll),
+            "export_kinds": ExportKind.choices,
+        },
+    )
+
+
+@login_required
+def export(request: HttpRequest, poll_id: int, kind: str) -> StreamingHttpResponse:
+    poll = _poll_for_staff(request, poll_id)
+    separator = exports.SEPARATORS.get(request.GET.get("sep", "comma"))
+    if separator is None or kind not in ExportKind.values:
+        raise Http404
+    file_name = exports.export_file_name(poll, kind, today=timezone.localdate())
+    if kind == ExportKind.BALLOTS:
+        include_text = request.user.has_perm(EXPORT_PERMISSION)
+        body = exports.ballots_stream(poll, separator=separator, include_text=include_text)
+    else:
+        rows = {
+            ExportKind.RESULTS: lambda: exports.results_rows(poll),
+            ExportKind.BREAKDOWN: lambda: exports.breakdown_rows(poll),
+            ExportKind.PARTICIPATION: lambda: exports.participation_rows(
+                poll, time_zone=settings.TIME_ZONE
+            ),
+        }[kind]()
+        body = exports.csv_stream(rows, separator=separator)
+    export_record(user=request.user, poll=poll, kind=kind, file_name=file_name)
+    response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response

@@ -1,0 +1,155 @@
+import csv
+import io
+from collections import Counter
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from accounts.groups import CITY_ADMINS, CITY_STAFF
+from polls.models import ExportRecord, Poll, QuestionKind
+from polls.selectors import poll_results, poll_with_questions
+from polls.services import poll_results_publish, poll_tally
+from polls.validation import AnswerInput
+from tests.accounts.factories import UserFactory
+from tests.civic.factories import BuildingFactory
+from tests.polls.factories import OptionFactory, PollFactory, QuestionFactory
+from tests.polls.test_results import vote
+
+KINDS = ["results", "breakdown", "ballots", "participation"]
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def poll(city_groups):
+    """Closed and published: a single choice with awkward option texts, a free-text
+    question; 12 voters in one district, 2 in another (a cell to hide)."""
+    poll = PollFactory(title="Парки, скверы")
+    single = QuestionFactory(poll=poll, kind=QuestionKind.SINGLE, text='Что "важнее"?')
+    plain = OptionFactory(question=single, text="Скамейки, урны")
+    tricky = OptionFactory(question=single, text='Свет "ночью"\nи днём')
+    formula = OptionFactory(question=single, text="=SUM(A1:A9)")
+    text = QuestionFactory(poll=poll, kind=QuestionKind.TEXT, text="Пожелания", required=False)
+    big, small = BuildingFactory(), BuildingFactory()
+    choices = [plain] * 6 + [tricky] * 4 + [formula] * 2
+    for option in choices:
+        vote(
+            poll,
+            [AnswerInput(single.pk, (option.pk,)), AnswerInput(text.pk, text="+7 999")],
+            home_building=big,
+        )
+    for _ in range(2):
+        vote(poll, [AnswerInput(single.pk, (plain.pk,))], home_building=small)
+    Poll.objects.filter(pk=poll.pk).update(closed_at=poll.opens_at)
+    poll_tally(poll_id=poll.pk, final=True)
+    poll_results_publish(poll_id=poll.pk)
+    return poll
+
+
+def member_of(group: str):
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def download(client, poll, kind, **params) -> tuple[bytes, list[list[str]]]:
+    response = client.get(reverse("staff_export", args=[poll.pk, kind]), params)
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content)
+    separator = ";" if params.get("sep") == "semicolon" else ","
+    return body, list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=separator))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_only_city_staff_and_admins_may_export(client, poll, kind):
+    url = reverse("staff_export", args=[poll.pk, kind])
+    assert client.get(url).status_code == 302  # anonymous: the login page
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 403  # a resident
+    for group in (CITY_STAFF, CITY_ADMINS):
+        client.force_login(member_of(group))
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response["Content-Disposition"].startswith(
+            f'attachment; filename="poll-{poll.pk}-{kind}-'
+        )
+
+
+@pytest.mark.parametrize("url_name", ["staff_overview", "staff_dashboard"])
+def test_staff_pages_are_for_staff(client, poll, url_name):
+    url = reverse(url_name, args=[poll.pk] if url_name == "staff_dashboard" else [])
+    assert client.get(url).status_code == 302
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 403
+    client.force_login(member_of(CITY_STAFF))
+    assert client.get(url).status_code == 200
+
+
+def test_files_have_a_bom_and_a_semicolon_variant(client, poll):
+    client.force_login(member_of(CITY_STAFF))
+    for kind in KINDS:
+        body, rows = download(client, poll, kind)
+        assert body.startswith("\ufeff".encode())
+        _, semicolon_rows = download(client, poll, kind, sep="semicolon")
+        assert semicolon_rows == rows
+    assert (
+        client.get(reverse("staff_export", args=[poll.pk, "results"]), {"sep": "tab"}).status_code
+        == 404
+    )
+    assert ExportRecord.objects.filter(poll=poll).count() == 2 * len(KINDS)
+
+
+def test_commas_quotes_and_newlines_survive_and_formulas_are_defused(client, poll):
+    client.force_login(member_of(CITY_STAFF))
+    _, results = download(client, poll, "results")
+    options = {row[3] for row in results[1:] if row[1] == "city"}
+    assert {"Скамейки, урны", 'Свет "ночью"\nи днём', "'=SUM(A1:A9)"} <= options
+    assert results[1][0] == "Парки, скверы"
+    _, ballots = download(client, poll, "ballots")
+    assert ballots[0][5:] == ['Что "важнее"?', "Пожелания"]
+    answers = Counter(row[5] for row in ballots[1:])
+    assert answers["'=SUM(A1:A9)"] == 2 and answers['Свет "ночью"\nи днём'] == 4
+    assert "'+7 999" in {row[6] for row in ballots[1:]}  # free text, for staff, defused
+
+
+def test_ballots_carry_no_identity_and_recount_to_the_results(client, poll):
+    """A recount from ballots.csv equals results.csv, which equals the results page."""
+    client.force_login(member_of(CITY_STAFF))
+    _, ballots = download(client, poll, "ballots")
+    assert ballots[0][:5] == ["receipt", "okrug", "district", "age_band", "gender"]
+    assert len(ballots) - 1 == 14
+    recount = Counter(row[5] for row in ballots[1:])
+    _, results = download(client, poll, "results")
+    city = {row[3]: int(row[4]) for row in results[1:] if row[1] == "city"}
+    assert {option.lstrip("'"): n for option, n in recount.items()} == {
+        option.lstrip("'"): n for option, n in city.items()
+    }
+    page = poll_results(poll=poll_with_questions(poll_id=poll.pk)).questions[0]
+    assert {share.label: share.count for share in page.shares} == {
+        option.lstrip("'") if option.startswith("'=") else option: n for option, n in city.items()
+    }
+    body, _ = download(client, poll, "ballots")
+    for email in poll.participations.values_list("user__email", flat=True):
+        assert email.encode() not in body
+
+
+def test_breakdown_hides_small_groups(client, poll):
+    client.force_login(member_of(CITY_STAFF))
+    _, rows = download(client, poll, "breakdown")
+    districts = {row[1] for row in rows[1:] if row[0] == "district"}
+    assert len(districts) == 0  # one district of 12 and one of 2: both hidden together
+    _, results = download(client, poll, "results")
+    assert {row[1] for row in results[1:]} == {"city"}
+
+
+def test_participation_counts_per_hour_and_district(client, poll):
+    client.force_login(member_of(CITY_STAFF))
+    _, rows = download(client, poll, "participation")
+    assert rows[0] == ["hour", "district", "participants"]
+    assert sum(int(row[2]) for row in rows[1:]) == 14
+
+
+def test_exports_stream_the_ballots_in_pieces(client, poll):
+    client.force_login(member_of(CITY_STAFF))
+    response = client.get(reverse("staff_export", args=[poll.pk, "ballots"]))
+    assert response.streaming
