@@ -85,9 +85,8 @@ def main() -> None:
         f"ballots.csv via the view:     {view_time:>10.2f} s  ({view_size / 1e6:.0f} MB, "
         f"{view_time / copy_time:.2f}x COPY; first bytes after {first_byte * 1000:.0f} ms)"
     )
-    print(
-        f"process peak memory:          {memory_peak:>10.0f} MB  (before the exports: {memory_before:.0f} MB)"
-    )
+    before = f"before the exports: {memory_before:.0f} MB"
+    print(f"process peak memory:          {memory_peak:>10.0f} MB  ({before})")
 
 
 if __name__ == "__main__":
