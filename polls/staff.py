@@ -92,6 +92,7 @@ def dashboard(request: HttpRequest, poll_id: int) -> HttpResponse:
         "polls/staff/dashboard.html",
         {
             "poll": poll,
+            "okrug_turnout": _okrug_turnout(turnout),
             "timeline": [
                 {"hour": hour, "count": count, "percent": round(100 * count / peak) if peak else 0}
                 for hour, count in per_hour.items()
@@ -101,6 +102,23 @@ def dashboard(request: HttpRequest, poll_id: int) -> HttpResponse:
             "export_kinds": ExportKind.choices,
         },
     )
+
+
+def _okrug_turnout(districts: list[dict]) -> list[dict]:
+    okrugs: dict[str, dict] = {}
+    for row in districts:
+        okrug = okrugs.setdefault(
+            row["okrug"], {"okrug": row["okrug"], "residents": 0, "participants": 0}
+        )
+        okrug["residents"] += row["residents"]
+        okrug["participants"] += row["participants"]
+    for okrug in okrugs.values():
+        okrug["share"] = (
+            round(100 * okrug["participants"] / okrug["residents"], 1)
+            if okrug["residents"]
+            else 0.0
+        )
+    return list(okrugs.values())
 
 
 @login_required
