@@ -27,19 +27,39 @@ LINE_END = "\n"  # as PostgreSQL's COPY writes it, so a file never mixes two lin
 
 
 def escape_formula(value):
-    """Text that a spreadsheet would read as a formula, made plain text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """Text that a spreadsheet would read as a formula, made plain text (numbers, such as a
+    scale's "-2", stay numbers)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _is_number(value):
         return "'" + value
     return value
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _cell(value, *, separator: str):
+    """A cell as the file's audience reads it: decimal commas in the semicolon variant
+    (Excel in Russian locales), formulas defused."""
+    if isinstance(value, float) and separator == ";":
+        return f"{value}".replace(".", ",")
+    return escape_formula(value)
+
+
 def csv_stream(rows: Iterable[list], *, separator: str) -> Iterator[bytes]:
-    """Encode rows as CSV, a chunk of ``CHUNK_ROWS`` rows at a time, after the BOM."""
+    """Encode rows as CSV, a chunk of ``CHUNK_ROWS`` rows at a time, after the BOM. Every
+    text cell is quoted, so a stray carriage return inside one cannot break a row."""
     yield BOM
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=separator, lineterminator=LINE_END)
+    writer = csv.writer(
+        buffer, delimiter=separator, lineterminator=LINE_END, quoting=csv.QUOTE_NONNUMERIC
+    )
     for number, row in enumerate(rows, start=1):
-        writer.writerow([escape_formula(value) for value in row])
+        writer.writerow([_cell(value, separator=separator) for value in row])
         if number % CHUNK_ROWS == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)
@@ -51,33 +71,24 @@ def csv_stream(rows: Iterable[list], *, separator: str) -> Iterator[bytes]:
 
 
 def results_rows(poll: Poll) -> Iterator[list]:
-    """poll, area, question, option, count, percent: the whole city, then each okrug and
-    district that is shown (the same suppression as the results page)."""
-    yield ["poll", "area", "question", "option", "count", "percent"]
+    """poll, dimension, area, question, option, count, percent, Borda score: the whole
+    city (with the participants and, for rankings, first preferences and Borda scores),
+    then each okrug and district that is shown (the same suppression as the results page).
+    Area percentages are shares of the area's ballots."""
+    yield ["poll", "dimension", "area", "question", "option", "count", "percent", "borda_score"]
     results = poll_results(poll=poll)
+    yield [poll.title, "city", "", "participants", "", results.participants, 100.0, ""]
     for result in results.questions:
+        question = result.question.text
         for share in result.shares:
-            yield [
-                poll.title,
-                "city",
-                result.question.text,
-                share.label,
-                share.count,
-                share.percent,
-            ]
+            yield [poll.title, "city", "", question, share.label, share.count, share.percent, ""]
         for row in result.rows:
             for share in row.distribution:
                 label = f"{row.option.text}: {share.label}"
-                yield [poll.title, "city", result.question.text, label, share.count, share.percent]
+                yield [poll.title, "city", "", question, label, share.count, share.percent, ""]
         for ranked in result.ranking:
-            yield [
-                poll.title,
-                "city",
-                result.question.text,
-                ranked.option.text,
-                ranked.first_preferences,
-                ranked.first_percent,
-            ]
+            first = [ranked.first_preferences, ranked.first_percent, ranked.borda]
+            yield [poll.title, "city", "", question, ranked.option.text, *first]
     areas = [
         breakdown
         for breakdown in poll_breakdown(poll=poll)
@@ -85,7 +96,8 @@ def results_rows(poll: Poll) -> Iterator[list]:
     ]
     for breakdown in areas:
         for group, question, option, count, share in _shown_cells(results, breakdown):
-            yield [poll.title, group.label, question.text, option.text, count, share]
+            row = [group.label, question.text, option.text, count, share, ""]
+            yield [poll.title, breakdown.dimension, *row]
 
 
 def _shown_cells(results, breakdown):
@@ -151,7 +163,8 @@ def _safe(expression: sql.Composable) -> sql.Composable:
 def ballots_query(poll: Poll, *, include_text: bool) -> tuple[sql.Composable, list[str]]:
     """One row per ballot: receipt, okrug, district, age band, gender, then one column per
     question (chosen options joined with "; ", ranking in order, matrix as "row: value",
-    scale values, free text only if ``include_text``). No user, no time."""
+    scale values). No user, no time. Without ``include_text`` (exports for people other
+    than city staff) free text, "Other" texts and the voter snapshot are left out too."""
     questions = list(poll.questions.all())
     columns = []
     for question in questions:
@@ -160,11 +173,12 @@ def ballots_query(poll: Poll, *, include_text: bool) -> tuple[sql.Composable, li
             aggregate=aggregate, question=sql.Literal(question.pk)
         )
         columns.append(_safe(column) if is_text else column)
-    header = ["receipt", "okrug", "district", "age_band", "gender", *[q.text for q in questions]]
+    snapshot = ["okrug", "district", "age_band", "gender"] if include_text else []
+    header = ["receipt", *snapshot, *[q.text for q in questions]]
     answers = sql.SQL(", ").join(columns) if columns else sql.SQL("NULL")
     query = sql.SQL(
         """
-        SELECT b.receipt, {okrug}, {district}, b.age_band, b.gender, {answers}
+        SELECT b.receipt, {snapshot}{answers}
         FROM polls_ballot b
         LEFT JOIN civic_okrug o ON o.id = b.okrug_id
         LEFT JOIN civic_district d ON d.id = b.district_id
@@ -174,8 +188,12 @@ def ballots_query(poll: Poll, *, include_text: bool) -> tuple[sql.Composable, li
         GROUP BY b.id, b.receipt, o.name, d.name, b.age_band, b.gender
         """
     ).format(
-        okrug=_safe(sql.SQL("COALESCE(o.name, '')")),
-        district=_safe(sql.SQL("COALESCE(d.name, '')")),
+        snapshot=sql.SQL("{okrug}, {district}, b.age_band, b.gender, ").format(
+            okrug=_safe(sql.SQL("COALESCE(o.name, '')")),
+            district=_safe(sql.SQL("COALESCE(d.name, '')")),
+        )
+        if include_text
+        else sql.SQL(""),
         answers=answers,
         poll=sql.Literal(poll.pk),
     )
@@ -193,6 +211,8 @@ def _answer_aggregate(question, *, include_text: bool) -> tuple[sql.Composable, 
         return sql.SQL("string_agg(opt.text, '; ' ORDER BY a.value)"), True
     if question.kind == QuestionKind.MATRIX:
         return sql.SQL("string_agg(opt.text || ': ' || a.value, '; ' ORDER BY opt.position)"), True
+    if not include_text:
+        return sql.SQL("string_agg(opt.text, '; ' ORDER BY opt.position)"), True
     return (
         sql.SQL(
             "string_agg(CASE WHEN opt.is_other AND a.text <> '' "
@@ -207,7 +227,7 @@ def ballots_stream(poll: Poll, *, separator: str, include_text: bool) -> Iterato
     RFC 4180 output as it arrives."""
     query, header = ballots_query(poll, include_text=include_text)
     first = io.StringIO()
-    csv.writer(first, delimiter=separator, lineterminator=LINE_END).writerow(
+    csv.writer(first, delimiter=separator, lineterminator=LINE_END, quoting=csv.QUOTE_ALL).writerow(
         [escape_formula(value) for value in header]
     )
     yield BOM + first.getvalue().encode()

@@ -294,10 +294,13 @@ def poll_breakdown(*, poll: Poll) -> list[Breakdown]:
         .values_list("dimension", "group", "question_id", "option_id", "count")
     ):
         chosen[dimension][group][question_id][option_id] = count
-    names = _area_names(ballots)
+    names, okrug_of = _area_names(ballots)
     breakdowns = []
     for dimension in BREAKDOWN_DIMENSIONS:
-        hidden = hidden_groups(ballots[dimension])
+        if dimension == Dimension.DISTRICT:
+            hidden = _hidden_districts(ballots[dimension], okrug_of)
+        else:
+            hidden = hidden_groups(ballots[dimension])
         groups = [
             _breakdown_group(
                 _group_label(dimension, group, names),
@@ -311,11 +314,13 @@ def poll_breakdown(*, poll: Poll) -> list[Breakdown]:
     return breakdowns
 
 
-def hidden_groups(ballots: dict[str, int]) -> set[str]:
-    """The groups to hide: those under ``MIN_BREAKDOWN_CELL`` ballots, and then the next
-    smallest ones until no hidden group can be recovered as "total minus the shown ones"
-    (at least two hidden, together holding at least ``MIN_BREAKDOWN_CELL`` ballots)."""
-    hidden = {group for group, count in ballots.items() if count < MIN_BREAKDOWN_CELL}
+def hidden_groups(ballots: dict[str, int], already: frozenset[str] = frozenset()) -> set[str]:
+    """The groups to hide: ``already`` hidden ones, those under ``MIN_BREAKDOWN_CELL``
+    ballots, and then the next smallest ones until no hidden group can be recovered as
+    "total minus the shown ones" (at least two hidden, together at least
+    ``MIN_BREAKDOWN_CELL`` ballots)."""
+    small = {group for group, count in ballots.items() if count < MIN_BREAKDOWN_CELL}
+    hidden = small | (already & ballots.keys())
     shown = sorted((count, group) for group, count in ballots.items() if group not in hidden)
     while (
         hidden
@@ -324,6 +329,23 @@ def hidden_groups(ballots: dict[str, int]) -> set[str]:
     ):
         hidden.add(shown.pop(0)[1])
     return hidden
+
+
+def _hidden_districts(ballots: dict[str, int], okrug_of: dict[str, str]) -> set[str]:
+    """Districts are hidden okrug by okrug and across the city: neither an okrug's count nor
+    the city's, minus the shown districts, may give away a hidden one."""
+    by_okrug: dict[str, dict[str, int]] = defaultdict(dict)
+    for group, count in ballots.items():
+        by_okrug[okrug_of.get(group, "")][group] = count
+    hidden: set[str] = set()
+    while True:  # each pass may hide more; stop when both the okrugs and the city agree
+        per_okrug = set().union(
+            *(hidden_groups(districts, frozenset(hidden)) for districts in by_okrug.values())
+        )
+        citywide = hidden_groups(ballots, frozenset(per_okrug))
+        if citywide == hidden:
+            return hidden
+        hidden = citywide
 
 
 def _breakdown_group(label: str, ballots: int, chosen: dict, *, hidden: bool) -> BreakdownGroup:
@@ -341,19 +363,17 @@ def _breakdown_group(label: str, ballots: int, chosen: dict, *, hidden: bool) ->
     return BreakdownGroup(label=label, ballots=ballots, hidden=hidden, shares=shares, counts=counts)
 
 
-def _area_names(ballots: dict[str, dict[str, int]]) -> dict[tuple[str, str], str]:
+def _area_names(
+    ballots: dict[str, dict[str, int]],
+) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    """Labels for okrug and district groups, and each district group's okrug group."""
     okrugs = [int(g) for g in ballots[Dimension.OKRUG] if g]
     districts = [int(g) for g in ballots[Dimension.DISTRICT] if g]
-    return {
-        **{
-            (Dimension.OKRUG, str(pk)): name
-            for pk, name in Okrug.objects.filter(pk__in=okrugs).values_list("pk", "name")
-        },
-        **{
-            (Dimension.DISTRICT, str(pk)): name
-            for pk, name in District.objects.filter(pk__in=districts).values_list("pk", "name")
-        },
-    }
+    rows = list(District.objects.filter(pk__in=districts).values_list("pk", "name", "okrug_id"))
+    okrug_names = Okrug.objects.filter(pk__in=okrugs).values_list("pk", "name")
+    names = {(Dimension.OKRUG, str(pk)): name for pk, name in okrug_names}
+    names |= {(Dimension.DISTRICT, str(pk)): name for pk, name, _okrug in rows}
+    return names, {str(pk): str(okrug_id) for pk, _name, okrug_id in rows}
 
 
 def _group_label(dimension: str, key: str, names: dict[tuple[str, str], str]) -> str:

@@ -345,14 +345,19 @@ def tally_parameters(*, poll_id: int) -> dict:
 def poll_tally(*, poll_id: int, final: bool) -> None:
     """Replace the poll's stored tally with a fresh count, in one transaction.
 
-    Idempotent: running it twice, or twice at once (the poll row is locked FOR NO KEY
-    UPDATE, which votes do not wait for), stores the same rows. A process killed half-way
-    leaves the previous tally, since nothing is committed. ``final`` marks the count after
-    closing, and stamps ``tallied_at`` once.
+    Idempotent: running it twice, or twice at once (the poll row is locked), stores the
+    same rows. A process killed half-way leaves the previous tally, since nothing is
+    committed. ``final`` marks the count after closing and stamps ``tallied_at`` once; after
+    that, live recounts are skipped.
     """
     parameters = tally_parameters(poll_id=poll_id)
     with transaction.atomic():
-        Poll.objects.select_for_update(no_key=True).filter(pk=poll_id).exists()
+        # A final count waits for votes still in flight (FOR UPDATE conflicts with the KEY
+        # SHARE lock a vote's participation holds on the poll); a live one does not.
+        locked = Poll.objects.select_for_update(no_key=not final).filter(pk=poll_id)
+        if not final and locked.filter(tallied_at__isnull=False).exists():
+            return  # a late live recount must not replace the final count
+        locked.exists()
         for model in (OptionTally, QuestionTally, GroupTally):
             model.objects.filter(poll_id=poll_id).delete()
         with connection.cursor() as cursor:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.groups import CITY_ADMINS
 from accounts.models import User
 from polls import exports
-from polls.models import ExportKind, Poll, Scope
+from polls.models import ExportKind, Phase, Poll, Scope
 from polls.selectors import poll_results, poll_with_questions
 from polls.services import export_record
 
@@ -25,6 +25,8 @@ EXPORT_PERMISSION = "polls.export_poll"
 
 
 def may_export(user: User, poll: Poll) -> bool:
+    if user.is_superuser:
+        return True
     if poll.scope == Scope.BUILDING:
         return poll.created_by_id == user.pk or user.groups.filter(name=CITY_ADMINS).exists()
     return user.has_perm(EXPORT_PERMISSION)
@@ -60,7 +62,6 @@ TURNOUT_SQL = """
     LEFT JOIN accounts_user u ON u.home_building_id = b.id AND u.is_active
     LEFT JOIN polls_participation p ON p.user_id = u.id AND p.poll_id = %(poll)s
     GROUP BY o.name, d.name
-    HAVING count(p.id) > 0
     ORDER BY o.name, d.name
 """
 
@@ -93,6 +94,7 @@ def dashboard(request: HttpRequest, poll_id: int) -> HttpResponse:
         {
             "poll": poll,
             "okrug_turnout": _okrug_turnout(turnout),
+            "district_turnout": [row for row in turnout if row["participants"]],
             "timeline": [
                 {"hour": hour, "count": count, "percent": round(100 * count / peak) if peak else 0}
                 for hour, count in per_hour.items()
@@ -130,6 +132,8 @@ def export(request: HttpRequest, poll_id: int, kind: str) -> StreamingHttpRespon
     file_name = exports.export_file_name(poll, kind, today=timezone.localdate())
     if kind == ExportKind.BALLOTS:
         include_text = request.user.has_perm(EXPORT_PERMISSION)
+        if not include_text and poll.phase() != Phase.CLOSED:
+            raise PermissionDenied  # two downloads while open would show each new ballot
         body = exports.ballots_stream(poll, separator=separator, include_text=include_text)
     else:
         rows = {

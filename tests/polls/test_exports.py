@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from collections import Counter
 
 import pytest
@@ -85,13 +86,18 @@ def test_staff_pages_are_for_staff(client, poll, url_name):
     assert client.get(url).status_code == 200
 
 
+def decimal_point(cell: str) -> str:
+    """The semicolon variant writes decimal commas, as Excel in Russian locales reads them."""
+    return cell.replace(",", ".") if re.fullmatch(r"-?\d+,\d+", cell) else cell
+
+
 def test_files_have_a_bom_and_a_semicolon_variant(client, poll):
     client.force_login(member_of(CITY_STAFF))
     for kind in KINDS:
         body, rows = download(client, poll, kind)
         assert body.startswith("\ufeff".encode())
         _, semicolon_rows = download(client, poll, kind, sep="semicolon")
-        assert semicolon_rows == rows
+        assert [[decimal_point(cell) for cell in row] for row in semicolon_rows] == rows
     assert (
         client.get(reverse("staff_export", args=[poll.pk, "results"]), {"sep": "tab"}).status_code
         == 404
@@ -102,7 +108,7 @@ def test_files_have_a_bom_and_a_semicolon_variant(client, poll):
 def test_commas_quotes_and_newlines_survive_and_formulas_are_defused(client, poll):
     client.force_login(member_of(CITY_STAFF))
     _, results = download(client, poll, "results")
-    options = {row[3] for row in results[1:] if row[1] == "city"}
+    options = {row[4] for row in results[1:] if row[1] == "city"}
     assert {"Скамейки, урны", 'Свет "ночью"\nи днём', "'=SUM(A1:A9)"} <= options
     assert results[1][0] == "Парки, скверы"
     _, ballots = download(client, poll, "ballots")
@@ -120,7 +126,7 @@ def test_ballots_carry_no_identity_and_recount_to_the_results(client, poll):
     assert len(ballots) - 1 == 14
     recount = Counter(row[5] for row in ballots[1:])
     _, results = download(client, poll, "results")
-    city = {row[3]: int(row[4]) for row in results[1:] if row[1] == "city"}
+    city = {row[4]: int(row[5]) for row in results[1:] if row[1] == "city" and row[4]}
     assert {option.lstrip("'"): n for option, n in recount.items()} == {
         option.lstrip("'"): n for option, n in city.items()
     }
@@ -140,6 +146,7 @@ def test_breakdown_hides_small_groups(client, poll):
     assert len(districts) == 0  # one district of 12 and one of 2: both hidden together
     _, results = download(client, poll, "results")
     assert {row[1] for row in results[1:]} == {"city"}
+    assert results[1][3:6] == ["participants", "", "14"]
 
 
 def test_participation_counts_per_hour_and_district(client, poll):
@@ -153,3 +160,41 @@ def test_exports_stream_the_ballots_in_pieces(client, poll):
     client.force_login(member_of(CITY_STAFF))
     response = client.get(reverse("staff_export", args=[poll.pk, "ballots"]))
     assert response.streaming
+
+
+def test_building_survey_ballots_go_to_their_author_without_the_voter_snapshot(client, city_groups):
+    """A survey's author (a resident) may export its ballots once it has closed: receipts and
+    choices only — no age, gender, area or free text, which inside one building could name
+    the neighbour. Other residents get 403."""
+    author = UserFactory()
+    survey = PollFactory(scope="building", building=author.home_building, created_by=author)
+    single = QuestionFactory(poll=survey, kind=QuestionKind.SINGLE)
+    other = OptionFactory(question=single, text="Другое", is_other=True)
+    OptionFactory(question=single, text="Да")
+    vote(
+        survey,
+        [AnswerInput(single.pk, (other.pk,), other_text="квартира 12")],
+        home_building=author.home_building,
+    )
+    url = reverse("staff_export", args=[survey.pk, "ballots"])
+    client.force_login(author)
+    assert client.get(url).status_code == 403  # still open
+    Poll.objects.filter(pk=survey.pk).update(
+        opens_at=survey.opens_at.replace(year=2020), closes_at=survey.opens_at.replace(year=2021)
+    )
+    _, rows = download(client, survey, "ballots")
+    assert rows[0] == ["receipt", single.text]
+    assert rows[1][1] == "Другое"
+    client.force_login(UserFactory(home_building=author.home_building))
+    assert client.get(url).status_code == 403
+
+
+def test_negative_scale_values_stay_numbers(client, city_groups):
+    poll = PollFactory()
+    scale = QuestionFactory(poll=poll, kind=QuestionKind.SCALE, scale_min=-2, scale_max=2)
+    vote(poll, [AnswerInput(scale.pk, value=-2)])
+    poll_tally(poll_id=poll.pk, final=False)
+    client.force_login(member_of(CITY_STAFF))
+    Poll.objects.filter(pk=poll.pk).update(results_visibility="live")
+    _, rows = download(client, poll, "results")
+    assert "-2" in {row[4] for row in rows[1:]}

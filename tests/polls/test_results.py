@@ -12,7 +12,7 @@ from polls.selectors import (
 from polls.services import ballot_cast, poll_tally
 from polls.validation import AnswerInput
 from tests.accounts.factories import UserFactory
-from tests.civic.factories import BuildingFactory
+from tests.civic.factories import BuildingFactory, DistrictFactory, OkrugFactory
 from tests.polls.factories import PollFactory, QuestionFactory, question_with_options
 
 
@@ -179,3 +179,27 @@ def stored_rows(poll):
         sorted(GroupTally.objects.filter(poll=poll).values_list("dimension", "group", "ballots")),
         list(QuestionTally.objects.filter(poll=poll).values_list("question_id", "answered")),
     )
+
+
+@pytest.mark.django_db
+def test_a_hidden_district_cannot_be_recovered_from_its_okrug():
+    """Okrug A: districts of 30 and 5 voters; okrug B: 30 and 6. Hiding only the small ones
+    would let "okrug minus its shown district" give them away: their big neighbours hide too."""
+    poll = PollFactory()
+    single = question_with_options(poll, QuestionKind.SINGLE, options=2)
+    yes, no = single.options.all()
+    for okrug_index, (big, small) in enumerate(((30, 5), (30, 6))):
+        okrug = OkrugFactory(name=f"Округ {okrug_index}")
+        for size in (big, small):
+            building = BuildingFactory(district=DistrictFactory(okrug=okrug))
+            for _ in range(size):
+                vote(
+                    poll,
+                    [AnswerInput(single.pk, (yes.pk if size > 10 else no.pk,))],
+                    home_building=building,
+                )
+    poll_tally(poll_id=poll.pk, final=True)
+    by_district = {b.dimension: b for b in poll_breakdown(poll=poll)}["district"]
+    assert by_district.shown_groups == []
+    by_okrug = {b.dimension: b for b in poll_breakdown(poll=poll)}["okrug"]
+    assert len(by_okrug.shown_groups) == 2

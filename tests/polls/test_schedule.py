@@ -241,3 +241,13 @@ def test_publishing_before_the_final_tally_does_nothing():
     poll = three_question_poll()
     assert poll_results_publish(poll_id=poll.pk) is False
     assert not Notification.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_late_live_recount_does_not_undo_the_final_count():
+    poll = three_question_poll(results_visibility=ResultsVisibility.LIVE)
+    vote(poll)
+    Poll.objects.filter(pk=poll.pk).update(closed_at=timezone.now())
+    tally_and_publish(poll.pk)
+    poll_tally(poll_id=poll.pk, final=False)  # a refresh that was queued before closing
+    assert PollTally.objects.get(poll=poll).final
