@@ -162,7 +162,7 @@ def test_parallel_email_runs_send_each_notification_once():
     Poll.objects.filter(pk=poll.pk).update(closed_at=timezone.now())
     tally_and_publish(poll.pk)
     mail.outbox = []
-    sent = run_at_once(lambda: notifications_email_batch(batch_size=7), times=4)
+    run_at_once(lambda: notifications_email_batch(batch_size=7), times=4)
     while notifications_email_batch(batch_size=7):
         pass
     assert len(mail.outbox) == 30  # every notification emailed exactly once (below: by whom)
