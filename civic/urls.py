@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
+    path("api/", include("civic.api_urls")),
     path("", include("accounts.urls")),
     path("", include("polls.urls")),
     path("", include("rewards.urls")),

@@ -1,0 +1,18 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import api as accounts_api
+from civic import api_views as civic_api
+from polls import api as polls_api
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("me/", accounts_api.MeView.as_view(), name="api_me"),
+    path("areas/", civic_api.AreasView.as_view(), name="api_areas"),
+    path("buildings/", civic_api.BuildingsView.as_view(), name="api_buildings"),
+    path("polls/", polls_api.PollListView.as_view(), name="api_polls"),
+    path("polls/<int:poll_id>/", polls_api.PollDetailView.as_view(), name="api_poll"),
+    path("polls/<int:poll_id>/vote/", polls_api.VoteView.as_view(), name="api_vote"),
+    path("polls/<int:poll_id>/results/", polls_api.ResultsView.as_view(), name="api_results"),
+]

@@ -1,0 +1,130 @@
+"""The polls API: the same selectors and services as the pages, so every rule holds."""
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import resident_with_home
+from civic.api import ApiError
+from polls.models import Phase, Poll, Scope
+from polls.selectors import poll_cards, poll_results, poll_with_questions, published_polls
+from polls.serializers import (
+    ErrorSerializer,
+    PollCardSerializer,
+    PollDetailSerializer,
+    ResultsSerializer,
+    VoteInputSerializer,
+    VoteOutputSerializer,
+)
+from polls.services import VoteRefused, ballot_cast
+from polls.validation import InvalidBallot
+
+REFUSAL_STATUS = {
+    "already_voted": status.HTTP_409_CONFLICT,
+    "poll_closed": status.HTTP_409_CONFLICT,
+    "poll_not_open": status.HTTP_409_CONFLICT,
+    "poll_not_published": status.HTTP_404_NOT_FOUND,
+}
+STATES = {"open": Phase.OPEN, "upcoming": Phase.UPCOMING, "closed": Phase.CLOSED}
+ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
+
+
+def _visitor(request):
+    return (
+        resident_with_home(user_id=request.user.pk)
+        if request.user.is_authenticated
+        else request.user
+    )
+
+
+def _city_poll(poll_id: int) -> Poll:
+    """A published city poll (drafts and building surveys are 404 here)."""
+    try:
+        poll = poll_with_questions(poll_id=poll_id)
+    except Poll.DoesNotExist as error:
+        raise Http404 from error
+    if poll.scope == Scope.BUILDING or poll.phase() == Phase.DRAFT:
+        raise Http404
+    return poll
+
+
+class PollListView(generics.ListAPIView):
+    serializer_class = PollCardSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("state", enum=list(STATES), required=False)],
+        responses={200: PollCardSerializer(many=True), 400: ErrorSerializer},
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        state = self.request.query_params.get("state")
+        if state is not None and state not in STATES:
+            raise ApiError(
+                status_code=400, code="invalid", detail="state must be open, upcoming or closed."
+            )
+        polls = published_polls(user=self.request.user)
+        if not self.request.user.is_authenticated:
+            polls = polls.filter(scope=Scope.CITY)
+        return polls
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        cards = poll_cards(user=_visitor(request), polls=page)
+        state = request.query_params.get("state")
+        if state:
+            cards = [card for card in cards if card.poll.phase() == STATES[state]]
+        return self.get_paginated_response(PollCardSerializer(cards, many=True).data)
+
+
+class PollDetailView(APIView):
+    @extend_schema(responses={200: PollDetailSerializer, 404: ErrorSerializer})
+    def get(self, request, poll_id: int):
+        return Response(PollDetailSerializer(_city_poll(poll_id)).data)
+
+
+class VoteView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=VoteInputSerializer,
+        responses={201: VoteOutputSerializer, 409: ErrorSerializer, **ERRORS},
+    )
+    def post(self, request, poll_id: int):
+        poll = _city_poll(poll_id)
+        body = VoteInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            cast = ballot_cast(user=_visitor(request), poll=poll, answers=body.answer_inputs())
+        except InvalidBallot as invalid:
+            errors = {
+                str(key) if key else "ballot": messages for key, messages in invalid.errors.items()
+            }
+            raise ApiError(
+                status_code=400, code="invalid_ballot", detail=str(invalid), errors=errors
+            ) from invalid
+        except VoteRefused as refused:
+            raise ApiError(
+                status_code=REFUSAL_STATUS.get(refused.refusal.code, status.HTTP_403_FORBIDDEN),
+                code=refused.refusal.code,
+                detail=refused.refusal.message,
+            ) from refused
+        output = {"receipt": cast.receipt, "points_awarded": cast.points}
+        return Response(VoteOutputSerializer(output).data, status=status.HTTP_201_CREATED)
+
+
+class ResultsView(APIView):
+    @extend_schema(responses={200: ResultsSerializer, 403: ErrorSerializer, 404: ErrorSerializer})
+    def get(self, request, poll_id: int):
+        poll = _city_poll(poll_id)
+        if not poll.results_visible():
+            raise ApiError(
+                status_code=403,
+                code="results_hidden",
+                detail="Results are published after voting closes.",
+            )
+        return Response(ResultsSerializer(poll_results(poll=poll)).data)

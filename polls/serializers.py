@@ -1,0 +1,166 @@
+"""API shapes for polls: input serializers check shape only; services decide."""
+
+from rest_framework import serializers
+
+from polls.models import Option, Poll, Question
+from polls.validation import AnswerInput
+
+MAX_ID = 2**31 - 1
+MAX_TEXT = 10_000
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it does not know, naming them, instead of silently ignoring them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class AnswerInputSerializer(StrictSerializer):
+    question = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    options = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=200,
+    )
+    value = serializers.IntegerField(required=False, min_value=-32768, max_value=32767)
+    rows = serializers.DictField(
+        child=serializers.IntegerField(min_value=-32768, max_value=32767), required=False
+    )
+    text = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
+    other_text = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
+
+    def validate_rows(self, rows: dict) -> dict[int, int]:
+        try:
+            return {int(row): value for row, value in rows.items()}
+        except ValueError as error:
+            raise serializers.ValidationError("Row keys must be option ids.") from error
+
+
+class VoteInputSerializer(StrictSerializer):
+    answers = serializers.ListField(child=AnswerInputSerializer(), max_length=500)
+
+    def answer_inputs(self) -> list[AnswerInput]:
+        return [
+            AnswerInput(
+                question=answer["question"],
+                options=tuple(answer.get("options", ())),
+                value=answer.get("value"),
+                rows=answer.get("rows", {}),
+                text=answer.get("text", ""),
+                other_text=answer.get("other_text", ""),
+            )
+            for answer in self.validated_data["answers"]
+        ]
+
+
+class VoteOutputSerializer(serializers.Serializer):
+    receipt = serializers.CharField()
+    points_awarded = serializers.IntegerField()
+
+
+class OptionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Option
+        fields = ["id", "text", "is_other", "is_non_answer"]
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    options = OptionSerializer(many=True)
+
+    class Meta:
+        model = Question
+        fields = [
+            "id",
+            "text",
+            "help_text",
+            "kind",
+            "required",
+            "min_choices",
+            "max_choices",
+            "scale_min",
+            "scale_max",
+            "scale_min_label",
+            "scale_max_label",
+            "max_length",
+            "options",
+        ]
+
+
+class PollCardSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="poll.pk")
+    title = serializers.CharField(source="poll.title")
+    scope = serializers.CharField(source="poll.scope")
+    opens_at = serializers.DateTimeField(source="poll.opens_at")
+    closes_at = serializers.DateTimeField(source="poll.closes_at")
+    points = serializers.IntegerField(source="poll.points")
+    can_vote = serializers.BooleanField()
+    has_voted = serializers.BooleanField()
+    reason = serializers.CharField(source="refusal.code", allow_null=True, default=None)
+    reason_detail = serializers.CharField(source="refusal.message", allow_null=True, default=None)
+
+
+class PollDetailSerializer(serializers.ModelSerializer):
+    questions = QuestionSerializer(many=True)
+
+    class Meta:
+        model = Poll
+        fields = [
+            "id",
+            "title",
+            "description",
+            "scope",
+            "min_age",
+            "opens_at",
+            "closes_at",
+            "points",
+            "results_visibility",
+            "questions",
+        ]
+
+
+class ShareSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    option = serializers.IntegerField(source="option.pk", allow_null=True, default=None)
+    count = serializers.IntegerField()
+    percent = serializers.FloatField()
+
+
+class RankedSerializer(serializers.Serializer):
+    option = serializers.IntegerField(source="option.pk")
+    borda = serializers.IntegerField()
+    first_preferences = serializers.IntegerField()
+    first_percent = serializers.FloatField()
+
+
+class RowSerializer(serializers.Serializer):
+    option = serializers.IntegerField(source="option.pk")
+    average = serializers.FloatField(allow_null=True)
+    distribution = ShareSerializer(many=True)
+
+
+class QuestionResultSerializer(serializers.Serializer):
+    question = serializers.IntegerField(source="question.pk")
+    kind = serializers.CharField(source="question.kind")
+    answered = serializers.IntegerField()
+    shares = ShareSerializer(many=True)
+    average = serializers.FloatField(allow_null=True)
+    ranking = RankedSerializer(many=True)
+    rows = RowSerializer(many=True)
+
+
+class ResultsSerializer(serializers.Serializer):
+    participants = serializers.IntegerField()
+    final = serializers.BooleanField()
+    computed_at = serializers.DateTimeField(allow_null=True)
+    questions = QuestionResultSerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    errors = serializers.JSONField(required=False)

@@ -1,0 +1,183 @@
+import re
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from polls.models import Ballot, PollStatus, ResultsVisibility, Scope
+from polls.services import poll_tally
+from tests.accounts.factories import UserFactory
+from tests.civic.factories import BuildingFactory
+from tests.polls.factories import PollFactory, three_question_poll
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "a-long-resident-password"
+
+
+@pytest.fixture
+def api():
+    client = APIClient()
+    client.credentials(HTTP_ACCEPT_LANGUAGE="en")
+    return client
+
+
+@pytest.fixture
+def resident(api):
+    user = UserFactory(language="en")
+    api.force_authenticate(user)
+    return user
+
+
+def answers(poll) -> dict:
+    single, multiple, scale = poll.questions.all()
+    return {
+        "answers": [
+            {"question": single.pk, "options": [single.options.first().pk]},
+            {"question": multiple.pk, "options": [o.pk for o in multiple.options.all()[:2]]},
+            {"question": scale.pk, "value": 4},
+        ]
+    }
+
+
+def test_schema_validates_and_docs_are_served(api):
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=StringIO())
+    assert api.get("/api/schema/").status_code == 200
+    assert api.get("/api/docs/").status_code == 200
+
+
+def test_areas_and_building_search(api):
+    building = BuildingFactory(street="Тверская улица", house="7")
+    areas = api.get("/api/areas/").json()
+    assert areas[0]["districts"][0]["name"] == building.district.name
+    found = api.get("/api/buildings/", {"search": "тверская 7"}).json()
+    assert [b["id"] for b in found] == [building.pk]
+
+
+def test_me_needs_a_signed_in_resident(api):
+    response = api.get("/api/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    user = UserFactory()
+    api.force_authenticate(user)
+    assert api.get("/api/me/").json()["email"] == user.email
+
+
+def test_poll_list_says_who_can_vote_and_why_not(api, resident):
+    city = three_question_poll()
+    elsewhere = three_question_poll(scope=Scope.AREAS, districts=[BuildingFactory().district])
+    cards = {
+        card["id"]: card for card in api.get("/api/polls/", {"state": "open"}).json()["results"]
+    }
+    assert cards[city.pk]["can_vote"] and cards[city.pk]["reason"] is None
+    assert cards[elsewhere.pk]["reason"] == "out_of_scope"
+    assert api.get("/api/polls/", {"state": "soon"}).status_code == 400
+
+
+def test_poll_list_query_count_is_constant(api, resident, django_assert_max_num_queries):
+    for _ in range(12):
+        three_question_poll()
+    with django_assert_max_num_queries(6):
+        assert len(api.get("/api/polls/").json()["results"]) == 12
+
+
+def test_vote_then_results(api, resident):
+    poll = three_question_poll(results_visibility=ResultsVisibility.LIVE)
+    response = api.post(f"/api/polls/{poll.pk}/vote/", answers(poll), format="json")
+    assert response.status_code == 201
+    assert response.json() == {"receipt": Ballot.objects.get().receipt, "points_awarded": 20}
+    again = api.post(f"/api/polls/{poll.pk}/vote/", answers(poll), format="json")
+    assert (again.status_code, again.json()["code"]) == (409, "already_voted")
+    poll_tally(poll_id=poll.pk, final=False)
+    results = api.get(f"/api/polls/{poll.pk}/results/").json()
+    assert results["participants"] == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"answers": [{"question": 1, "optionz": [1]}]}, 400, "invalid"),
+        ({"answers": [{"question": 2**40}]}, 400, "invalid"),
+        ({"answers": [{"question": -1}]}, 400, "invalid"),
+        ({"answers": "all of them"}, 400, "invalid"),
+        ({}, 400, "invalid"),
+    ],
+)
+def test_malformed_votes_are_400_naming_the_problem(api, resident, body, status, code):
+    poll = three_question_poll()
+    response = api.post(f"/api/polls/{poll.pk}/vote/", body, format="json")
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    assert not Ballot.objects.exists()
+
+
+def test_invalid_ballot_names_the_question(api, resident):
+    poll = three_question_poll()
+    body = answers(poll)
+    body["answers"][2]["value"] = 9
+    body["answers"].append(body["answers"][0])
+    response = api.post(f"/api/polls/{poll.pk}/vote/", body, format="json")
+    assert response.status_code == 400
+    error = response.json()
+    assert error["code"] == "invalid_ballot"
+    assert error["errors"][str(poll.questions.all()[2].pk)] == ["Choose a value from 1 to 5."]
+    assert "answered more than once" in error["errors"]["ballot"][0]
+
+
+def test_broken_json_is_a_400(api, resident):
+    poll = three_question_poll()
+    response = api.post(f"/api/polls/{poll.pk}/vote/", "{not json", content_type="application/json")
+    assert (response.status_code, response.json()["code"]) == (400, "parse_error")
+
+
+def test_refusals_have_their_codes(api, resident):
+    elsewhere = three_question_poll(scope=Scope.AREAS, districts=[BuildingFactory().district])
+    response = api.post(f"/api/polls/{elsewhere.pk}/vote/", answers(elsewhere), format="json")
+    assert (response.status_code, response.json()["code"]) == (403, "out_of_scope")
+    now = timezone.now()
+    closed = three_question_poll(
+        opens_at=now - timedelta(days=2), closes_at=now - timedelta(days=1)
+    )
+    response = api.post(f"/api/polls/{closed.pk}/vote/", answers(closed), format="json")
+    assert (response.status_code, response.json()["code"]) == (409, "poll_closed")
+    draft = three_question_poll(status=PollStatus.DRAFT)
+    assert (
+        api.post(f"/api/polls/{draft.pk}/vote/", answers(draft), format="json").status_code == 404
+    )
+    hidden = three_question_poll()
+    response = api.get(f"/api/polls/{hidden.pk}/results/")
+    assert (response.status_code, response.json()["code"]) == (403, "results_hidden")
+
+
+def test_anonymous_vote_is_401(api):
+    poll = PollFactory()
+    assert (
+        api.post(f"/api/polls/{poll.pk}/vote/", {"answers": []}, format="json").status_code == 401
+    )
+
+
+def test_an_app_signs_up_verifies_and_votes_over_http_only(mailoutbox):
+    """Sign-up and code through allauth headless, then the session token on the API."""
+    poll = three_question_poll()
+    app = APIClient()
+    response = app.post(
+        "/_allauth/app/v1/auth/signup",
+        {"email": "app@example.org", "password": PASSWORD},
+        format="json",
+    )
+    token = response.json()["meta"]["session_token"]
+    code = re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", mailoutbox[0].body, re.MULTILINE).group(
+        1
+    )
+    verified = app.post(
+        "/_allauth/app/v1/auth/email/verify",
+        {"key": code},
+        format="json",
+        HTTP_X_SESSION_TOKEN=token,
+    )
+    app.credentials(HTTP_X_SESSION_TOKEN=verified.json()["meta"]["session_token"])  # rotated
+    assert app.get("/api/me/").json()["email"] == "app@example.org"
+    response = app.post(f"/api/polls/{poll.pk}/vote/", answers(poll), format="json")
+    assert response.status_code == 201
+    assert app.get("/api/me/").json()["points_balance"] == 20
