@@ -1,12 +1,21 @@
 """The resident's own profile in the API."""
 
+from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.forms import apartment_validator
+from accounts.models import MIN_BIRTH_YEAR, Gender
+from accounts.notifications import notification_text, notifications_mark_read
 from accounts.selectors import resident_with_home
+from accounts.services import HomeMoveTooSoon, ProfileChanges, ProfileError, profile_update
+from civic.api import ApiError
+from civic.models import Building
+from polls.serializers import ErrorSerializer
 from rewards.selectors import resident_standing
 
 
@@ -25,13 +34,109 @@ class MeSerializer(serializers.Serializer):
     status = serializers.CharField(allow_null=True)
 
 
+class ProfileInput(serializers.Serializer):
+    """The profile form's rules, for the API (PATCH: send only what changes)."""
+
+    home_building = serializers.PrimaryKeyRelatedField(
+        queryset=Building.objects.all(), allow_null=True
+    )
+    apartment = serializers.RegexField(apartment_validator.regex, allow_blank=True, max_length=10)
+    birth_year = serializers.IntegerField(min_value=MIN_BIRTH_YEAR, allow_null=True)
+    gender = serializers.ChoiceField(choices=["", *Gender.values])
+    language = serializers.ChoiceField(choices=[code for code, _name in settings.LANGUAGES])
+
+    def validate_birth_year(self, birth_year):
+        if birth_year is not None and birth_year > timezone.now().year:
+            raise serializers.ValidationError("The birth year cannot be in the future.")
+        return birth_year
+
+
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={200: MeSerializer})
     def get(self, request):
+        return Response(_me(request.user.pk))
+
+    @extend_schema(
+        request=ProfileInput,
+        responses={200: MeSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+    )
+    def patch(self, request):
         resident = resident_with_home(user_id=request.user.pk)
-        standing = resident_standing(user=resident)
-        resident.points_balance = standing.balance
-        resident.status = standing.level.name if standing.level else None
-        return Response(MeSerializer(resident).data)
+        body = ProfileInput(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        current = {
+            "home_building": resident.home_building,
+            "apartment": resident.apartment,
+            "birth_year": resident.birth_year,
+            "gender": resident.gender,
+            "language": resident.language,
+        }
+        changes = ProfileChanges(**(current | body.validated_data))  # no building: keep it
+        try:
+            profile_update(user=resident, changes=changes)
+        except HomeMoveTooSoon as error:
+            raise ApiError(status_code=409, code="home_move_too_soon", detail=str(error)) from error
+        except ProfileError as error:
+            raise ApiError(
+                status_code=400,
+                code="invalid",
+                detail=str(error),
+                errors={error.field: [str(error)]},
+            ) from error
+        return Response(_me(resident.pk))
+
+
+def _me(user_id: int) -> dict:
+    resident = resident_with_home(user_id=user_id)
+    standing = resident_standing(user=resident)
+    resident.points_balance = standing.balance
+    resident.status = standing.level.name if standing.level else None
+    return MeSerializer(resident).data
+
+
+class NotificationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    title = serializers.CharField(source="text.title")
+    body = serializers.CharField(source="text.body")
+    url = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    read = serializers.BooleanField(source="is_read")
+
+
+class NotificationListView(generics.ListAPIView):
+    """The resident's notifications, newest first, in their language."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = NotificationSerializer
+
+    def get_queryset(self):
+        return self.request.user.notifications.all()
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        for notification in page:
+            notification.text = notification_text(notification)
+            notification.is_read = notification.read_at is not None
+        return self.get_paginated_response(NotificationSerializer(page, many=True).data)
+
+
+class MarkReadInput(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        required=False,
+        max_length=1000,
+    )
+
+
+class MarkReadView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=MarkReadInput, responses={200: None})
+    def post(self, request):
+        body = MarkReadInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        marked = notifications_mark_read(user=request.user, ids=body.validated_data.get("ids"))
+        return Response({"marked": marked})

@@ -4,11 +4,22 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts import api as accounts_api
 from civic import api_views as civic_api
 from polls import api as polls_api
+from rewards import api as rewards_api
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("me/", accounts_api.MeView.as_view(), name="api_me"),
+    path("me/points/", rewards_api.PointsView.as_view(), name="api_points"),
+    path("me/redemptions/", rewards_api.RedemptionListView.as_view(), name="api_redemptions"),
+    path(
+        "me/notifications/", accounts_api.NotificationListView.as_view(), name="api_notifications"
+    ),
+    path(
+        "me/notifications/read/", accounts_api.MarkReadView.as_view(), name="api_notifications_read"
+    ),
+    path("rewards/", rewards_api.RewardListView.as_view(), name="api_rewards"),
+    path("rewards/<int:reward_id>/redeem/", rewards_api.RedeemView.as_view(), name="api_redeem"),
     path("areas/", civic_api.AreasView.as_view(), name="api_areas"),
     path("buildings/", civic_api.BuildingsView.as_view(), name="api_buildings"),
     path("polls/", polls_api.PollListView.as_view(), name="api_polls"),
