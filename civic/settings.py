@@ -220,6 +220,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "civic.api.Pagination",
     "EXCEPTION_HANDLER": "civic.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Counted in the Redis cache, so every web process shares them. Sign-up, log-in and
+    # email codes are limited by allauth itself (ACCOUNT_RATE_LIMITS).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "120/min",
+        "user": "300/min",
+        "vote": "20/min",
+        "redeem": "10/min",
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Civic API",

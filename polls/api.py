@@ -89,6 +89,7 @@ class PollDetailView(APIView):
 
 class VoteView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_scope = "vote"
 
     @extend_schema(
         request=VoteInputSerializer,

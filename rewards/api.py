@@ -81,6 +81,7 @@ class RewardListView(generics.ListAPIView):
 
 class RedeemView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_scope = "redeem"
 
     @extend_schema(
         request=None,

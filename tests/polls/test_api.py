@@ -181,3 +181,15 @@ def test_an_app_signs_up_verifies_and_votes_over_http_only(mailoutbox):
     response = app.post(f"/api/polls/{poll.pk}/vote/", answers(poll), format="json")
     assert response.status_code == 201
     assert app.get("/api/me/").json()["points_balance"] == 20
+
+
+def test_voting_is_throttled_per_resident(api, resident, settings):
+    """A script hammering the vote endpoint gets 429 "throttled" after the scope's rate."""
+    poll = three_question_poll()
+    statuses = [
+        api.post(f"/api/polls/{poll.pk}/vote/", {"answers": []}, format="json").status_code
+        for _ in range(21)
+    ]
+    assert statuses[:20].count(429) == 0 and statuses[20] == 429
+    response = api.post(f"/api/polls/{poll.pk}/vote/", {"answers": []}, format="json")
+    assert response.json()["code"] == "throttled"
