@@ -59,3 +59,19 @@ def city_groups(db):
 
     for module, function in GROUP_MIGRATIONS:
         getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """pytest-django's live server, serving plain HTTP to the browser.
+
+    The security middleware reads the HTTPS redirect and HSTS settings once, when the
+    server's handler is built, so they are switched off only while it starts.
+    """
+    from django.test.utils import override_settings
+    from pytest_django.live_server_helper import LiveServer
+
+    with override_settings(SECURE_SSL_REDIRECT=False, SECURE_HSTS_SECONDS=0):
+        server = LiveServer("localhost")
+    yield server
+    server.stop()

@@ -44,26 +44,10 @@ def new_page(browser):
 
     def open_page():
         context = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(15_000)
+        context.set_default_timeout(30_000)
         contexts.append(context)
         return context.new_page()
 
     yield open_page
     for context in contexts:
         context.close()
-
-
-@pytest.fixture(scope="session")
-def live_server():
-    """pytest-django's live server, serving plain HTTP to the browser.
-
-    The security middleware reads the HTTPS redirect and HSTS settings once, when the
-    server's handler is built, so they are switched off only while it starts.
-    """
-    from django.test.utils import override_settings
-    from pytest_django.live_server_helper import LiveServer
-
-    with override_settings(SECURE_SSL_REDIRECT=False, SECURE_HSTS_SECONDS=0):
-        server = LiveServer("localhost")
-    yield server
-    server.stop()
