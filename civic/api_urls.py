@@ -26,4 +26,9 @@ urlpatterns = [
     path("polls/<int:poll_id>/", polls_api.PollDetailView.as_view(), name="api_poll"),
     path("polls/<int:poll_id>/vote/", polls_api.VoteView.as_view(), name="api_vote"),
     path("polls/<int:poll_id>/results/", polls_api.ResultsView.as_view(), name="api_results"),
+    path(
+        "polls/<int:poll_id>/export/<str:kind>.csv",
+        polls_api.ExportView.as_view(),
+        name="api_export",
+    ),
 ]

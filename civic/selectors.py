@@ -9,7 +9,7 @@ BUILDING_SEARCH_LIMIT = 20
 
 def building_search(*, query: str, limit: int = BUILDING_SEARCH_LIMIT) -> QuerySet[Building]:
     """Buildings whose address matches every word of ``query`` ("тверская 7 2" finds korpus 2)."""
-    words = query.replace(",", " ").split()
+    words = query.replace("\x00", "").replace(",", " ").split()  # PostgreSQL text has no NUL
     if not words:
         return Building.objects.none()
     condition = Q()

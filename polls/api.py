@@ -1,6 +1,7 @@
 """The polls API: the same selectors and services as the pages, so every rule holds."""
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
@@ -20,6 +21,7 @@ from polls.serializers import (
     VoteOutputSerializer,
 )
 from polls.services import VoteRefused, ballot_cast
+from polls.staff import export_response
 from polls.validation import InvalidBallot
 
 REFUSAL_STATUS = {
@@ -129,3 +131,20 @@ class ResultsView(APIView):
                 detail="Results are published after voting closes.",
             )
         return Response(ResultsSerializer(poll_results(poll=poll)).data)
+
+
+class ExportView(APIView):
+    """The staff CSV exports, for integrations signed in with a staff session or token."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("sep", enum=["comma", "semicolon"], required=False)],
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+    )
+    def get(self, request, poll_id: int, kind: str):
+        return export_response(request, poll_id=poll_id, kind=kind)

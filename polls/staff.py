@@ -125,6 +125,12 @@ def _okrug_turnout(districts: list[dict]) -> list[dict]:
 
 @login_required
 def export(request: HttpRequest, poll_id: int, kind: str) -> StreamingHttpResponse:
+    return export_response(request, poll_id=poll_id, kind=kind)
+
+
+def export_response(request, *, poll_id: int, kind: str) -> StreamingHttpResponse:
+    """The CSV download, for the staff page and the API alike (the API authenticates
+    ``request.user`` by session or X-Session-Token first)."""
     poll = _poll_for_staff(request, poll_id)
     separator = exports.SEPARATORS.get(request.GET.get("sep", "comma"))
     if separator is None or kind not in ExportKind.values:

@@ -237,3 +237,10 @@ def test_my_building_shows_the_building_and_neighbour_count(client, django_asser
         response = client.get(reverse("my_building"))
     assert response.context["resident_count"] == 4
     assert resident.home_building.address in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_building_search_with_a_nul_character_is_not_a_500(client, newcomer):
+    """Found by the API fuzzer: PostgreSQL refuses NUL in text parameters."""
+    client.force_login(newcomer)
+    assert client.get(reverse("building_search"), {"q": "Тверская\x007"}).status_code == 200

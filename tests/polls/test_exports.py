@@ -6,6 +6,7 @@ from collections import Counter
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from accounts.groups import CITY_ADMINS, CITY_STAFF
 from polls.models import ExportRecord, Poll, QuestionKind
@@ -198,3 +199,16 @@ def test_negative_scale_values_stay_numbers(client, city_groups):
     Poll.objects.filter(pk=poll.pk).update(results_visibility="live")
     _, rows = download(client, poll, "results")
     assert "-2" in {row[4] for row in rows[1:]}
+
+
+def test_integrations_download_exports_through_the_api(poll):
+    """The same files under /api/, for a staff member signed in by session or token."""
+    api = APIClient()
+    url = f"/api/polls/{poll.pk}/export/results.csv"
+    assert api.get(url).status_code == 401
+    api.force_authenticate(UserFactory())
+    assert api.get(url).json()["code"] == "permission_denied"
+    api.force_authenticate(member_of(CITY_STAFF))
+    response = api.get(url, {"sep": "semicolon"})
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith("\ufeff".encode())
