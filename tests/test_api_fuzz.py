@@ -29,7 +29,9 @@ def session_cookie(db) -> dict[str, str]:
 
 @pytest.mark.django_db(transaction=True)
 @schema.parametrize()
-@hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@hypothesis_settings(
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 def test_no_server_errors_and_no_schema_violations(case, live_server, session_cookie):
     case.call_and_validate(
         base_url=live_server.url,

@@ -12,6 +12,7 @@ from polls.services import poll_tally
 from tests.accounts.factories import UserFactory
 from tests.civic.factories import BuildingFactory
 from tests.polls.factories import PollFactory, three_question_poll
+from tests.rewards.factories import RewardFactory
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-long-resident-password"
@@ -157,9 +158,12 @@ def test_anonymous_vote_is_401(api):
     )
 
 
-def test_an_app_signs_up_verifies_and_votes_over_http_only(mailoutbox):
-    """Sign-up and code through allauth headless, then the session token on the API."""
-    poll = three_question_poll()
+def test_an_app_signs_up_verifies_votes_and_redeems_over_http_only(mailoutbox, city_groups):
+    """Sign-up and code through allauth headless, then the session token on the API: set
+    the home, vote (a generous poll: 1,000 points, the shop's threshold) and redeem."""
+    poll = three_question_poll(points=1000)
+    reward = RewardFactory(cost=600)
+    home = BuildingFactory()
     app = APIClient()
     response = app.post(
         "/_allauth/app/v1/auth/signup",
@@ -178,9 +182,13 @@ def test_an_app_signs_up_verifies_and_votes_over_http_only(mailoutbox):
     )
     app.credentials(HTTP_X_SESSION_TOKEN=verified.json()["meta"]["session_token"])  # rotated
     assert app.get("/api/me/").json()["email"] == "app@example.org"
+    assert app.patch("/api/me/", {"home_building": home.pk}, format="json").status_code == 200
     response = app.post(f"/api/polls/{poll.pk}/vote/", answers(poll), format="json")
     assert response.status_code == 201
-    assert app.get("/api/me/").json()["points_balance"] == 20
+    assert app.get("/api/me/").json()["points_balance"] == 1000
+    redeemed = app.post(f"/api/rewards/{reward.pk}/redeem/")
+    assert redeemed.status_code == 201 and redeemed.json()["voucher"]
+    assert app.get("/api/me/points/").json()["standing"]["balance"] == 400
 
 
 def test_voting_is_throttled_per_resident(api, resident, settings):

@@ -35,7 +35,10 @@ operations = st.lists(
 
 @pytest.mark.django_db
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    derandomize=True,  # the same examples in every run: CI cannot fail by chance
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(steps=operations)
 def test_wallets_always_equal_their_ledger(city_groups, steps):
