@@ -25,6 +25,7 @@ urlpatterns = [
     path("polls/", polls_api.PollListView.as_view(), name="api_polls"),
     path("polls/<int:poll_id>/", polls_api.PollDetailView.as_view(), name="api_poll"),
     path("polls/<int:poll_id>/vote/", polls_api.VoteView.as_view(), name="api_vote"),
+    path("polls/<int:poll_id>/publish/", polls_api.PublishView.as_view(), name="api_publish"),
     path("polls/<int:poll_id>/results/", polls_api.ResultsView.as_view(), name="api_results"),
     path(
         "polls/<int:poll_id>/export/<str:kind>.csv",

@@ -4,7 +4,7 @@ from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,11 +16,12 @@ from polls.serializers import (
     ErrorSerializer,
     PollCardSerializer,
     PollDetailSerializer,
+    PollInputSerializer,
     ResultsSerializer,
     VoteInputSerializer,
     VoteOutputSerializer,
 )
-from polls.services import VoteRefused, ballot_cast
+from polls.services import PollError, VoteRefused, ballot_cast, poll_create, poll_publish
 from polls.staff import export_response
 from polls.validation import InvalidBallot
 
@@ -53,8 +54,39 @@ def _city_poll(poll_id: int) -> Poll:
     return poll
 
 
+class IsCityAdmin(BasePermission):
+    message = "Only city admins may create and publish polls."
+
+    def has_permission(self, request, view):
+        return request.user.has_perm("polls.add_poll")
+
+
 class PollListView(generics.ListAPIView):
     serializer_class = PollCardSerializer
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsAuthenticated(), IsCityAdmin()]
+        return super().get_permissions()
+
+    @extend_schema(
+        request=PollInputSerializer,
+        responses={
+            201: PollDetailSerializer,
+            400: ErrorSerializer,
+            401: ErrorSerializer,
+            403: ErrorSerializer,
+        },
+    )
+    def post(self, request):
+        """Create a draft poll with nested questions and options (city admins)."""
+        body = PollInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        poll = poll_create(data=dict(body.validated_data), created_by=request.user)
+        return Response(
+            PollDetailSerializer(poll_with_questions(poll_id=poll.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         parameters=[OpenApiParameter("state", enum=list(STATES), required=False)],
@@ -148,3 +180,22 @@ class ExportView(APIView):
     )
     def get(self, request, poll_id: int, kind: str):
         return export_response(request, poll_id=poll_id, kind=kind)
+
+
+class PublishView(APIView):
+    permission_classes = [IsAuthenticated, IsCityAdmin]
+
+    @extend_schema(
+        request=None,
+        responses={200: PollDetailSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def post(self, request, poll_id: int):
+        try:
+            poll = Poll.objects.get(pk=poll_id)
+        except Poll.DoesNotExist as error:
+            raise Http404 from error
+        try:
+            poll_publish(poll=poll)
+        except PollError as error:
+            raise ApiError(status_code=400, code="cannot_publish", detail=str(error)) from error
+        return Response(PollDetailSerializer(poll_with_questions(poll_id=poll.pk)).data)

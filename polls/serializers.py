@@ -2,7 +2,8 @@
 
 from rest_framework import serializers
 
-from polls.models import Option, Poll, Question
+from civic.models import District, Okrug
+from polls.models import Option, Poll, Question, QuestionKind, ResultsVisibility, Scope
 from polls.validation import AnswerInput
 
 MAX_ID = 2**31 - 1
@@ -164,3 +165,56 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
     errors = serializers.JSONField(required=False)
+
+
+class OptionInputSerializer(StrictSerializer):
+    text = serializers.CharField(max_length=300)
+    is_other = serializers.BooleanField(default=False)
+    is_non_answer = serializers.BooleanField(default=False)
+
+
+class QuestionInputSerializer(StrictSerializer):
+    text = serializers.CharField(max_length=500)
+    kind = serializers.ChoiceField(choices=QuestionKind.choices)
+    required = serializers.BooleanField(default=True)
+    min_choices = serializers.IntegerField(
+        min_value=1, max_value=500, required=False, allow_null=True
+    )
+    max_choices = serializers.IntegerField(
+        min_value=1, max_value=500, required=False, allow_null=True
+    )
+    scale_min = serializers.IntegerField(min_value=-100, max_value=100, default=1)
+    scale_max = serializers.IntegerField(min_value=-100, max_value=100, default=5)
+    max_length = serializers.IntegerField(min_value=1, max_value=10_000, default=1000)
+    options = OptionInputSerializer(many=True, required=False, max_length=200)
+
+    def validate(self, data):
+        if data["scale_max"] <= data["scale_min"]:
+            raise serializers.ValidationError({"scale_max": "Must be greater than scale_min."})
+        low, high = data.get("min_choices"), data.get("max_choices")
+        if low and high and low > high:
+            raise serializers.ValidationError({"min_choices": "Must not exceed max_choices."})
+        return data
+
+
+class PollInputSerializer(StrictSerializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(allow_blank=True, default="", max_length=20_000)
+    opens_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+    scope = serializers.ChoiceField(choices=[Scope.CITY, Scope.AREAS])
+    okrugs = serializers.PrimaryKeyRelatedField(
+        queryset=Okrug.objects.all(), many=True, required=False
+    )
+    districts = serializers.PrimaryKeyRelatedField(
+        queryset=District.objects.all(), many=True, required=False
+    )
+    min_age = serializers.IntegerField(min_value=1, max_value=120, required=False, allow_null=True)
+    points = serializers.IntegerField(min_value=0, max_value=100_000, default=20)
+    results_visibility = serializers.ChoiceField(choices=ResultsVisibility.choices)
+    questions = QuestionInputSerializer(many=True, max_length=100)
+
+    def validate(self, data):
+        if data["closes_at"] <= data["opens_at"]:
+            raise serializers.ValidationError({"closes_at": "Must be after opens_at."})
+        return data

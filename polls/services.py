@@ -419,3 +419,22 @@ def poll_results_publish(*, poll_id: int) -> bool:
 def export_record(*, user: User, poll: Poll, kind: str, file_name: str) -> None:
     """Remember who took which export of which poll (shown in the admin)."""
     ExportRecord.objects.create(user=user, poll=poll, kind=kind, file_name=file_name)
+
+
+def poll_create(*, data: dict, created_by: User) -> Poll:
+    """A draft poll with its questions and options, from validated API input, in one
+    transaction (city integrations build polls this way; admins use the admin)."""
+    questions = data.pop("questions")
+    okrugs, districts = data.pop("okrugs", []), data.pop("districts", [])
+    with transaction.atomic():
+        poll = Poll.objects.create(status=PollStatus.DRAFT, created_by=created_by, **data)
+        poll.okrugs.set(okrugs)
+        poll.districts.set(districts)
+        for position, fields in enumerate(questions, start=1):
+            options = fields.pop("options", [])
+            question = Question.objects.create(poll=poll, position=position, **fields)
+            Option.objects.bulk_create(
+                Option(question=question, position=index, **option)
+                for index, option in enumerate(options, start=1)
+            )
+    return poll

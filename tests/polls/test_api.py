@@ -3,6 +3,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -201,3 +202,74 @@ def test_voting_is_throttled_per_resident(api, resident, settings):
     assert statuses[:20].count(429) == 0 and statuses[20] == 429
     response = api.post(f"/api/polls/{poll.pk}/vote/", {"answers": []}, format="json")
     assert response.json()["code"] == "throttled"
+
+
+POLL_BODY = {
+    "title": "Новые скамейки",
+    "description": "Где их поставить?",
+    "opens_at": "2026-01-01T09:00:00+03:00",
+    "closes_at": "2036-01-01T09:00:00+03:00",
+    "scope": "city",
+    "points": 20,
+    "results_visibility": "after_close",
+    "questions": [
+        {
+            "text": "Где?",
+            "kind": "single",
+            "options": [
+                {"text": "У подъезда"},
+                {"text": "В сквере"},
+                {"text": "Другое", "is_other": True},
+            ],
+        },
+        {"text": "Оценка двора", "kind": "scale", "scale_min": 1, "scale_max": 5},
+    ],
+}
+
+
+def test_city_admins_create_and_publish_polls(api, city_groups):
+    admin = UserFactory(is_staff=True)
+    admin.groups.add(Group.objects.get(name="City admins"))
+    api.force_authenticate(admin)
+    created = api.post("/api/polls/", POLL_BODY, format="json")
+    assert created.status_code == 201, created.json()
+    poll = created.json()
+    assert [q["kind"] for q in poll["questions"]] == ["single", "scale"]
+    assert (
+        len(poll["questions"][0]["options"]) == 3 and poll["questions"][0]["options"][2]["is_other"]
+    )
+    assert api.get(f"/api/polls/{poll['id']}/").status_code == 404  # a draft is not public yet
+    assert api.post(f"/api/polls/{poll['id']}/publish/").status_code == 200
+    assert api.get(f"/api/polls/{poll['id']}/").json()["title"] == "Новые скамейки"
+
+
+def test_only_city_admins_create_polls_and_bad_bodies_are_400(api, resident, city_groups):
+    assert api.post("/api/polls/", POLL_BODY, format="json").status_code == 403
+    api.force_authenticate(UserFactory(is_superuser=True))
+    for broken in (
+        {**POLL_BODY, "closes_at": "2025-01-01T09:00:00+03:00"},
+        {**POLL_BODY, "questions": [{"text": "?", "kind": "poll"}]},
+        {**POLL_BODY, "colour": "red"},
+    ):
+        response = api.post("/api/polls/", broken, format="json")
+        assert (response.status_code, response.json()["code"]) == (400, "invalid")
+    empty = api.post("/api/polls/", {**POLL_BODY, "questions": []}, format="json").json()
+    response = api.post(f"/api/polls/{empty['id']}/publish/")
+    assert (response.status_code, response.json()["code"]) == (400, "cannot_publish")
+
+
+def test_more_refusal_codes(api, resident):
+    now = timezone.now()
+    upcoming = three_question_poll(
+        opens_at=now + timedelta(days=1), closes_at=now + timedelta(days=2)
+    )
+    response = api.post(f"/api/polls/{upcoming.pk}/vote/", answers(upcoming), format="json")
+    assert (response.status_code, response.json()["code"]) == (409, "poll_not_open")
+    adults = three_question_poll(min_age=18)
+    api.force_authenticate(UserFactory(birth_year=now.year - 10))
+    response = api.post(f"/api/polls/{adults.pk}/vote/", answers(adults), format="json")
+    assert (response.status_code, response.json()["code"]) == (403, "too_young")
+    district = three_question_poll(scope=Scope.AREAS, districts=[BuildingFactory().district])
+    api.force_authenticate(UserFactory(home_building=None))
+    response = api.post(f"/api/polls/{district.pk}/vote/", answers(district), format="json")
+    assert (response.status_code, response.json()["code"]) == (403, "no_address")

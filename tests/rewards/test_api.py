@@ -68,3 +68,10 @@ def test_profile_patch_sets_the_home_and_refuses_a_quick_move(api, citizen):
     assert response.status_code == 400 and "birth_year" in response.json()["errors"]
     response = api.patch("/api/me/", {"home_building": 99999999}, format="json")
     assert response.status_code == 400 and "home_building" in response.json()["errors"]
+
+
+def test_limit_reached_is_a_409(api, citizen):
+    reward = RewardFactory(cost=10, per_resident_limit=1)
+    assert api.post(f"/api/rewards/{reward.pk}/redeem/").status_code == 201
+    response = api.post(f"/api/rewards/{reward.pk}/redeem/")
+    assert (response.status_code, response.json()["code"]) == (409, "limit_reached")
