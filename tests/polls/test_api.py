@@ -273,3 +273,14 @@ def test_more_refusal_codes(api, resident):
     api.force_authenticate(UserFactory(home_building=None))
     response = api.post(f"/api/polls/{district.pk}/vote/", answers(district), format="json")
     assert (response.status_code, response.json()["code"]) == (403, "no_address")
+
+
+def test_a_huge_body_is_a_400(api, resident):
+    """Bodies over Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) are refused unread."""
+    poll = three_question_poll()
+    huge = (
+        '{"answers": [' + ",".join(['{"question": 1, "text": "' + "x" * 1000 + '"}'] * 3000) + "]}"
+    )
+    response = api.post(f"/api/polls/{poll.pk}/vote/", huge, content_type="application/json")
+    assert response.status_code == 400
+    assert not Ballot.objects.exists()
