@@ -1,7 +1,6 @@
 """The resident's own profile in the API."""
 
 from django.conf import settings
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
@@ -44,11 +43,6 @@ class ProfileInput(serializers.Serializer):
     birth_year = serializers.IntegerField(min_value=MIN_BIRTH_YEAR, allow_null=True)
     gender = serializers.ChoiceField(choices=["", *Gender.values])
     language = serializers.ChoiceField(choices=[code for code, _name in settings.LANGUAGES])
-
-    def validate_birth_year(self, birth_year):
-        if birth_year is not None and birth_year > timezone.now().year:
-            raise serializers.ValidationError("The birth year cannot be in the future.")
-        return birth_year
 
 
 class MeView(APIView):

@@ -1,7 +1,6 @@
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import MIN_BIRTH_YEAR, Gender, User
@@ -38,12 +37,6 @@ class ProfileForm(forms.Form):
         choices=[("", _("Not specified")), *Gender.choices],
     )
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
-
-    def clean_birth_year(self) -> int | None:
-        birth_year = self.cleaned_data["birth_year"]
-        if birth_year is not None and birth_year > timezone.now().year:
-            raise forms.ValidationError(_("The birth year cannot be in the future."))
-        return birth_year
 
     @classmethod
     def initial_for(cls, user: User) -> dict:

@@ -8,5 +8,10 @@ def resident_with_home(*, user_id: int) -> User:
     return User.objects.select_related("home_building__district__okrug").get(pk=user_id)
 
 
+def visitor_with_home(*, user):
+    """The signed-in resident with their home loaded, or the anonymous user as it is."""
+    return resident_with_home(user_id=user.pk) if user.is_authenticated else user
+
+
 def building_resident_count(*, building: Building) -> int:
     return User.objects.filter(home_building=building, is_active=True).count()

@@ -33,6 +33,13 @@ class HomeMoveTooSoon(ProfileError):
         )
 
 
+class BirthYearInFuture(ProfileError):
+    field = "birth_year"
+
+    def __init__(self):
+        super().__init__(_("The birth year cannot be in the future."))
+
+
 class ApartmentNotInBuilding(ProfileError):
     field = "apartment"
 
@@ -70,6 +77,8 @@ def profile_update(*, user: User, changes: ProfileChanges) -> User:
     The move is a conditional UPDATE, so two concurrent edits cannot both move
     the resident inside one interval.
     """
+    if changes.birth_year is not None and changes.birth_year > timezone.localdate().year:
+        raise BirthYearInFuture()
     building = changes.home_building
     if building is not None and changes.apartment:
         _check_apartment_exists(apartment=changes.apartment, building=building)

@@ -12,7 +12,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from polls.models import (
-    CHOICE_KINDS,
     ExportKind,
     ExportRecord,
     Option,
@@ -22,12 +21,14 @@ from polls.models import (
     Scope,
 )
 from polls.services import (
+    NON_ANSWERS_ONLY_FOR_CHOICES,
     PollError,
     poll_duplicate,
     poll_is_locked,
     poll_publish,
     poll_unpublish,
     question_add_non_answers,
+    takes_non_answers,
 )
 
 EDITABLE_WHEN_LOCKED = {"title", "description", "image", "closes_at"}
@@ -61,11 +62,8 @@ class QuestionForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("add_non_answers") and cleaned.get("kind") not in CHOICE_KINDS:
-            self.add_error(
-                "add_non_answers",
-                _("Standard non-answers fit single and multiple choice questions only."),
-            )
+        if cleaned.get("add_non_answers") and not takes_non_answers(kind=cleaned.get("kind")):
+            self.add_error("add_non_answers", NON_ANSWERS_ONLY_FOR_CHOICES)
         return cleaned
 
     class Meta:

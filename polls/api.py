@@ -8,10 +8,17 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import resident_with_home
+from accounts.selectors import visitor_with_home
 from civic.api import ApiError
-from polls.models import Phase, Poll, Scope
-from polls.selectors import poll_cards, poll_results, poll_with_questions, published_polls
+from polls.models import Phase, Poll
+from polls.rules import refusal_status
+from polls.selectors import (
+    poll_cards,
+    poll_results,
+    poll_with_questions,
+    public_poll,
+    published_polls,
+)
 from polls.serializers import (
     ErrorSerializer,
     PollCardSerializer,
@@ -25,31 +32,14 @@ from polls.services import PollError, VoteRefused, ballot_cast, poll_create, pol
 from polls.staff import export_response
 from polls.validation import InvalidBallot
 
-REFUSAL_STATUS = {
-    "already_voted": status.HTTP_409_CONFLICT,
-    "poll_closed": status.HTTP_409_CONFLICT,
-    "poll_not_open": status.HTTP_409_CONFLICT,
-    "poll_not_published": status.HTTP_404_NOT_FOUND,
-}
 STATES = {"open": Phase.OPEN, "upcoming": Phase.UPCOMING, "closed": Phase.CLOSED}
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 
 
-def _visitor(request):
-    return (
-        resident_with_home(user_id=request.user.pk)
-        if request.user.is_authenticated
-        else request.user
-    )
-
-
 def _city_poll(poll_id: int) -> Poll:
     """A published city poll (drafts and building surveys are 404 here)."""
-    try:
-        poll = poll_with_questions(poll_id=poll_id)
-    except Poll.DoesNotExist as error:
-        raise Http404 from error
-    if poll.scope == Scope.BUILDING or poll.phase() == Phase.DRAFT:
+    poll = public_poll(poll_id=poll_id)
+    if poll is None:
         raise Http404
     return poll
 
@@ -101,17 +91,11 @@ class PollListView(generics.ListAPIView):
             raise ApiError(
                 status_code=400, code="invalid", detail="state must be open, upcoming or closed."
             )
-        polls = published_polls(user=self.request.user)
-        if not self.request.user.is_authenticated:
-            polls = polls.filter(scope=Scope.CITY)
-        return polls
+        return published_polls(user=self.request.user, phase=STATES.get(state))
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
-        cards = poll_cards(user=_visitor(request), polls=page)
-        state = request.query_params.get("state")
-        if state:
-            cards = [card for card in cards if card.poll.phase() == STATES[state]]
+        cards = poll_cards(user=visitor_with_home(user=request.user), polls=page)
         return self.get_paginated_response(PollCardSerializer(cards, many=True).data)
 
 
@@ -134,7 +118,8 @@ class VoteView(APIView):
         body = VoteInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            cast = ballot_cast(user=_visitor(request), poll=poll, answers=body.answer_inputs())
+            voter = visitor_with_home(user=request.user)
+            cast = ballot_cast(user=voter, poll=poll, answers=body.answer_inputs())
         except InvalidBallot as invalid:
             errors = {
                 str(key) if key else "ballot": messages for key, messages in invalid.errors.items()
@@ -144,7 +129,7 @@ class VoteView(APIView):
             ) from invalid
         except VoteRefused as refused:
             raise ApiError(
-                status_code=REFUSAL_STATUS.get(refused.refusal.code, status.HTTP_403_FORBIDDEN),
+                status_code=refusal_status(refused.refusal.code),
                 code=refused.refusal.code,
                 detail=refused.refusal.message,
             ) from refused

@@ -16,7 +16,7 @@ from django.db import connection
 from psycopg import sql
 
 from polls.models import CHOICE_KINDS, Dimension, Poll, QuestionKind
-from polls.selectors import poll_breakdown, poll_results
+from polls.selectors import participation_by_hour, poll_breakdown, poll_results
 
 BOM = "\ufeff".encode()
 SEPARATORS = {"comma": ",", "semicolon": ";"}
@@ -128,25 +128,11 @@ def breakdown_rows(poll: Poll) -> Iterator[list]:
 
 # --- participation ------------------------------------------------------------------------------
 
-PARTICIPATION_SQL = """
-    SELECT to_char(date_trunc('hour', p.voted_at AT TIME ZONE %(tz)s), 'YYYY-MM-DD HH24:00'),
-           COALESCE(d.name, ''), count(*)
-    FROM polls_participation p
-    JOIN accounts_user u ON u.id = p.user_id
-    LEFT JOIN civic_building b ON b.id = u.home_building_id
-    LEFT JOIN civic_district d ON d.id = b.district_id
-    WHERE p.poll_id = %(poll)s
-    GROUP BY 1, 2
-    ORDER BY 1, 2
-"""
-
 
 def participation_rows(poll: Poll, *, time_zone: str) -> Iterator[list]:
     """hour, district, participants: who took part when and where (never what they chose)."""
     yield ["hour", "district", "participants"]
-    with connection.cursor() as cursor:
-        cursor.execute(PARTICIPATION_SQL, {"poll": poll.pk, "tz": time_zone})
-        yield from (list(row) for row in cursor.fetchall())
+    yield from (list(row) for row in participation_by_hour(poll=poll, time_zone=time_zone))
 
 
 # --- ballots, through COPY ----------------------------------------------------------------------

@@ -11,6 +11,18 @@ from django.utils.translation import ngettext
 from accounts.models import User
 from polls.models import Phase, Poll, Scope
 
+# How a refusal answers over HTTP, for the pages and the API alike (anything else is 403).
+REFUSAL_STATUS = {
+    "already_voted": 409,
+    "poll_closed": 409,
+    "poll_not_open": 409,
+    "poll_not_published": 404,
+}
+
+
+def refusal_status(code: str) -> int:
+    return REFUSAL_STATUS.get(code, 403)
+
 
 @dataclass(frozen=True)
 class Refusal:

@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,7 @@ from polls.models import (
     Option,
     OptionTally,
     Participation,
+    Phase,
     Poll,
     PollStatus,
     PollTally,
@@ -57,8 +59,11 @@ class PollCard:
         return self.refusal is None
 
 
-def published_polls(*, user: User) -> QuerySet[Poll]:
-    """City polls (not building surveys) that are published, with scope prefetched and
+def published_polls(
+    *, user: User, phase: Phase | None = None, now: datetime | None = None
+) -> QuerySet[Poll]:
+    """City polls (not building surveys) that are published — citywide ones only for
+    anonymous visitors — optionally in one ``phase``, with scope prefetched and
     ``has_voted`` annotated for ``user``: the same queryset for the home page and the API."""
     polls = (
         Poll.objects.filter(status=PollStatus.PUBLISHED)
@@ -66,10 +71,33 @@ def published_polls(*, user: User) -> QuerySet[Poll]:
         .prefetch_related("okrugs", "districts")
         .order_by("closes_at", "pk")
     )
+    if phase is not None:
+        polls = polls.filter(_phase_condition(phase, now or timezone.now()))
     if user.is_authenticated:
         voted = Participation.objects.filter(poll=OuterRef("pk"), user_id=user.pk)
         return polls.annotate(has_voted=Exists(voted))
-    return polls.annotate(has_voted=Q(pk__in=[]))
+    return polls.filter(scope=Scope.CITY).annotate(has_voted=Q(pk__in=[]))
+
+
+def _phase_condition(phase: Phase, now: datetime) -> Q:
+    """``Poll.phase`` for published polls, as a database condition."""
+    return {
+        Phase.UPCOMING: Q(opens_at__gt=now),
+        Phase.OPEN: Q(opens_at__lte=now, closes_at__gt=now),
+        Phase.CLOSED: Q(closes_at__lte=now),
+    }[phase]
+
+
+def public_poll(*, poll_id: int, include_drafts: bool = False) -> Poll | None:
+    """A city poll with its questions, as residents may see it: None for building surveys,
+    unknown ids and (unless ``include_drafts``, for an admin's preview) drafts."""
+    try:
+        poll = poll_with_questions(poll_id=poll_id)
+    except Poll.DoesNotExist:
+        return None
+    if poll.scope == Scope.BUILDING or (poll.status == PollStatus.DRAFT and not include_drafts):
+        return None
+    return poll
 
 
 def poll_cards(*, user: User, polls: QuerySet[Poll], now: datetime | None = None) -> list[PollCard]:
@@ -92,24 +120,15 @@ class HomePolls:
     upcoming: list[PollCard] = field(default_factory=list)
     closed: list[PollCard] = field(default_factory=list)
 
-    def only_citywide(self) -> "HomePolls":
-        """What anonymous visitors see: citywide polls only."""
-        return HomePolls(
-            **{
-                name: [card for card in cards if card.poll.scope == Scope.CITY]
-                for name, cards in vars(self).items()
-            }
-        )
-
 
 def home_polls(*, user: User, now: datetime | None = None) -> HomePolls:
     now = now or timezone.now()
     home = HomePolls()
     for card in poll_cards(user=user, polls=published_polls(user=user), now=now):
         phase = card.poll.phase(now)
-        if phase == "closed":
+        if phase == Phase.CLOSED:
             home.closed.append(card)
-        elif phase == "upcoming":
+        elif phase == Phase.UPCOMING:
             home.upcoming.append(card)
         elif card.has_voted:
             home.voted.append(card)
@@ -384,3 +403,23 @@ def _group_label(dimension: str, key: str, names: dict[tuple[str, str], str]) ->
     if dimension == Dimension.GENDER:
         return str(Gender(key).label)
     return names.get((dimension, key), key)
+
+
+PARTICIPATION_SQL = """
+    SELECT to_char(date_trunc('hour', p.voted_at AT TIME ZONE %(tz)s), 'YYYY-MM-DD HH24:00'),
+           COALESCE(d.name, ''), count(*)
+    FROM polls_participation p
+    JOIN accounts_user u ON u.id = p.user_id
+    LEFT JOIN civic_building b ON b.id = u.home_building_id
+    LEFT JOIN civic_district d ON d.id = b.district_id
+    WHERE p.poll_id = %(poll)s
+    GROUP BY 1, 2
+    ORDER BY 1, 2
+"""
+
+
+def participation_by_hour(*, poll: Poll, time_zone: str) -> list[tuple[str, str, int]]:
+    """(hour, district, participants) over the poll's life: for the dashboard and the export."""
+    with connection.cursor() as cursor:
+        cursor.execute(PARTICIPATION_SQL, {"poll": poll.pk, "tz": time_zone})
+        return cursor.fetchall()

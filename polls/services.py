@@ -7,6 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import NotificationKind, User
 from accounts.notifications import notifications_create
@@ -212,13 +213,20 @@ def poll_duplicate(*, poll: Poll, created_by: User | None = None) -> Poll:
     return copy
 
 
-def question_add_non_answers(*, question: Question) -> None:
-    """Add the standard non-answers ("Затрудняюсь ответить"...) that the question lacks.
+NON_ANSWERS_ONLY_FOR_CHOICES = _lazy(
+    "Standard non-answers fit single and multiple choice questions only."
+)
 
-    Only choice questions take them: a scale, ranking, matrix or text has no place for them.
-    """
-    if question.kind not in CHOICE_KINDS:
-        raise PollError(_("Standard non-answers fit single and multiple choice questions only."))
+
+def takes_non_answers(*, kind: str) -> bool:
+    """Only choice questions: a scale, ranking, matrix or text has no place for them."""
+    return kind in CHOICE_KINDS
+
+
+def question_add_non_answers(*, question: Question) -> None:
+    """Add the standard non-answers ("Затрудняюсь ответить"...) that the question lacks."""
+    if not takes_non_answers(kind=question.kind):
+        raise PollError(NON_ANSWERS_ONLY_FOR_CHOICES)
     existing = set(question.options.values_list("text", flat=True))
     last = max(question.options.values_list("position", flat=True), default=0)
     Option.objects.bulk_create(

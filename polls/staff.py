@@ -18,7 +18,7 @@ from accounts.groups import CITY_ADMINS
 from accounts.models import User
 from polls import exports
 from polls.models import ExportKind, Phase, Poll, Scope
-from polls.selectors import poll_results, poll_with_questions
+from polls.selectors import participation_by_hour, poll_results, poll_with_questions
 from polls.services import export_record
 
 EXPORT_PERMISSION = "polls.export_poll"
@@ -71,9 +71,8 @@ def dashboard(request: HttpRequest, poll_id: int) -> HttpResponse:
     """Participation over time, turnout by district against registered residents, the
     results, and links to every export."""
     poll = _poll_for_staff(request, poll_id)
-    hours = list(exports.participation_rows(poll, time_zone=settings.TIME_ZONE))[1:]
     per_hour: dict[str, int] = {}
-    for hour, _district, count in hours:
+    for hour, _district, count in participation_by_hour(poll=poll, time_zone=settings.TIME_ZONE):
         per_hour[hour] = per_hour.get(hour, 0) + count
     peak = max(per_hour.values(), default=0)
     with connection.cursor() as cursor:

@@ -2,40 +2,24 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from accounts.selectors import resident_with_home
+from accounts.selectors import visitor_with_home
 from civic.models import Building, District, Okrug
 from polls.forms import answers_from_post
-from polls.models import Phase, Poll, Scope
-from polls.rules import vote_refusal
-from polls.selectors import home_polls, poll_breakdown, poll_results, poll_with_questions
+from polls.models import Poll, PollStatus
+from polls.rules import refusal_status, vote_refusal
+from polls.selectors import home_polls, poll_breakdown, poll_results, public_poll
 from polls.services import VoteRefused, ballot_cast
 from polls.validation import InvalidBallot
 
-REFUSAL_STATUS = {
-    "already_voted": 409,
-    "poll_closed": 409,
-    "poll_not_open": 409,
-    "poll_not_published": 404,
-}
-
-
-def _visitor(request: HttpRequest):
-    if request.user.is_authenticated:
-        return resident_with_home(user_id=request.user.pk)
-    return request.user
-
 
 def home(request: HttpRequest) -> HttpResponse:
-    resident = _visitor(request)
-    polls = home_polls(user=resident)
-    if not request.user.is_authenticated:
-        polls = polls.only_citywide()
+    resident = visitor_with_home(user=request.user)
     return render(
         request,
         "polls/home.html",
         {
             "resident": resident if request.user.is_authenticated else None,
-            "polls": polls,
+            "polls": home_polls(user=resident),
             "okrug_count": Okrug.objects.count(),
             "district_count": District.objects.count(),
             "building_count": Building.objects.count(),
@@ -45,20 +29,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _poll_or_404(request: HttpRequest, poll_id: int) -> Poll:
     """A published city poll; drafts only for staff who may change polls (as a preview)."""
-    try:
-        poll = poll_with_questions(poll_id=poll_id)
-    except Poll.DoesNotExist as error:
-        raise Http404 from error
-    if poll.scope == Scope.BUILDING:
-        raise Http404
-    if poll.phase() == Phase.DRAFT and not request.user.has_perm("polls.change_poll"):
+    poll = public_poll(poll_id=poll_id, include_drafts=True)
+    # The permission is asked only for a draft: it costs two queries.
+    if poll is None or (
+        poll.status == PollStatus.DRAFT and not request.user.has_perm("polls.change_poll")
+    ):
         raise Http404
     return poll
 
 
 def poll_detail(request: HttpRequest, poll_id: int) -> HttpResponse:
     poll = _poll_or_404(request, poll_id)
-    visitor = _visitor(request)
+    visitor = visitor_with_home(user=request.user)
     questions = list(poll.questions.all())
     context = {"poll": poll, "questions": questions, "errors": {}, "submitted": {}}
     if request.method == "POST":
@@ -76,7 +58,7 @@ def poll_detail(request: HttpRequest, poll_id: int) -> HttpResponse:
             status = 400
         except VoteRefused as refused:
             context.update(submitted=request.POST)
-            status = REFUSAL_STATUS.get(refused.refusal.code, 403)
+            status = refusal_status(refused.refusal.code)
         else:
             return _thanks(request, poll, cast.receipt)
     else:

@@ -127,11 +127,7 @@ def _wallet_change(*, user_id: int, amount: int, earned: int) -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             # A CHECK applies to the row an INSERT proposes even when it conflicts, so a
             # debit cannot be an upsert: make sure the wallet exists, then change it.
-            cursor.execute(
-                "INSERT INTO rewards_wallet (user_id, balance, lifetime) VALUES (%s, 0, 0) "
-                "ON CONFLICT (user_id) DO NOTHING",
-                [user_id],
-            )
+            _wallet_ensure(cursor, user_id=user_id)
             cursor.execute(
                 "UPDATE rewards_wallet SET balance = balance + %s, lifetime = lifetime + %s "
                 "WHERE user_id = %s",
@@ -227,8 +223,18 @@ def reward_redeem(*, user: User, reward_id: int, now: datetime | None = None) ->
     return redemption
 
 
+def _wallet_ensure(cursor, *, user_id: int) -> None:
+    """Create the resident's empty wallet if they have none; race-free, unlike get_or_create."""
+    cursor.execute(
+        "INSERT INTO rewards_wallet (user_id, balance, lifetime) VALUES (%s, 0, 0) "
+        "ON CONFLICT (user_id) DO NOTHING",
+        [user_id],
+    )
+
+
 def _wallet_locked(*, user_id: int) -> Wallet:
-    Wallet.objects.get_or_create(user_id=user_id)
+    with connection.cursor() as cursor:
+        _wallet_ensure(cursor, user_id=user_id)
     return Wallet.objects.select_for_update().get(user_id=user_id)
 
 
