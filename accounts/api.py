@@ -29,6 +29,9 @@ class MeSerializer(serializers.Serializer):
     birth_year = serializers.IntegerField(allow_null=True)
     gender = serializers.CharField()
     language = serializers.CharField()
+    email_notifications = serializers.BooleanField()
+    verified_building = serializers.IntegerField(source="verified_building_id", allow_null=True)
+    verified_apartment = serializers.CharField()
     points_balance = serializers.IntegerField()
     status = serializers.CharField(allow_null=True)
 
@@ -43,6 +46,7 @@ class ProfileInput(serializers.Serializer):
     birth_year = serializers.IntegerField(min_value=MIN_BIRTH_YEAR, allow_null=True)
     gender = serializers.ChoiceField(choices=["", *Gender.values])
     language = serializers.ChoiceField(choices=[code for code, _name in settings.LANGUAGES])
+    email_notifications = serializers.BooleanField()
 
 
 class MeView(APIView):
@@ -66,6 +70,7 @@ class MeView(APIView):
             "birth_year": resident.birth_year,
             "gender": resident.gender,
             "language": resident.language,
+            "email_notifications": resident.email_notifications,
         }
         changes = ProfileChanges(**(current | body.validated_data))  # no building: keep it
         try:

@@ -37,6 +37,11 @@ class ProfileForm(forms.Form):
         choices=[("", _("Not specified")), *Gender.choices],
     )
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
+    email_notifications = forms.BooleanField(
+        label=_("Email me my notifications"),
+        required=False,
+        help_text=_("New surveys in my building, results of my polls, vouchers."),
+    )
 
     @classmethod
     def initial_for(cls, user: User) -> dict:
@@ -46,6 +51,7 @@ class ProfileForm(forms.Form):
             "birth_year": user.birth_year,
             "gender": user.gender,
             "language": user.language,
+            "email_notifications": user.email_notifications,
         }
 
     def changes(self, *, user: User) -> ProfileChanges:
@@ -57,4 +63,26 @@ class ProfileForm(forms.Form):
             birth_year=data["birth_year"],
             gender=data["gender"],
             language=data["language"],
+            email_notifications=data["email_notifications"],
         )
+
+
+class ResidencyCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from the letter"),
+        max_length=40,
+        help_text=_("The city posts a letter with a code to every apartment."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}
+        ),
+    )
+
+
+class ResidencyClaimForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note for the city staff"),
+        required=False,
+        max_length=500,
+        help_text=_("Optional: anything that helps them check, such as when you moved in."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

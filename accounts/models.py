@@ -1,4 +1,12 @@
-"""The user: email is the login; the resident profile (home, age, gender, language) lives on it."""
+"""The user: email is the login; the resident profile (home, age, gender, language) lives on it.
+
+Residency verification (docs/decisions/0006): a resident proves they live in their home
+building with a one-time code posted to the apartment, or a staff member approves their
+claim. ``User.verified_building`` is the current verified home; ``ResidencyClaim`` keeps
+every claim and how it ended.
+"""
+
+import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -62,6 +70,23 @@ class User(AbstractUser):
         choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
     )
+    email_notifications = models.BooleanField(
+        _("email me my notifications"),
+        default=True,
+        help_text=_("Notifications always appear on the site; this also sends them by email."),
+    )
+    verified_building = models.ForeignKey(
+        Building,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="verified_residents",
+        verbose_name=_("verified home building"),
+        editable=False,
+    )
+    verified_apartment = models.CharField(
+        _("verified apartment"), max_length=10, blank=True, editable=False
+    )
     invited_by = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,
@@ -85,6 +110,12 @@ class User(AbstractUser):
                 | models.Q(birth_year__gte=MIN_BIRTH_YEAR),
                 name="user_birth_year_plausible",
             ),
+            # Verification is for the home building only: moving away ends it.
+            models.CheckConstraint(
+                condition=models.Q(verified_building__isnull=True)
+                | models.Q(verified_building=models.F("home_building")),
+                name="user_verified_building_is_home",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -94,6 +125,10 @@ class User(AbstractUser):
 class NotificationKind(models.TextChoices):
     RESULTS_PUBLISHED = "results_published", _("Poll results published")
     VOUCHER = "voucher", _("Reward voucher")
+    RESIDENCY_VERIFIED = "residency_verified", _("Address verified")
+    RESIDENCY_REJECTED = "residency_rejected", _("Address claim declined")
+    SURVEY_CREATED = "survey_created", _("New survey in my building")
+    SURVEY_HIDDEN = "survey_hidden", _("My survey was hidden")
 
 
 class Notification(models.Model):
@@ -131,3 +166,137 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.key}"
+
+
+# --- residency verification -------------------------------------------------------------------
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: typed from a paper letter
+CODE_LENGTH = 10  # 32**10 ≈ 10**15 codes against 5 tries an hour
+
+
+def new_residency_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+class ClaimStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for staff")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Declined")
+    ENDED = "ended", _("Ended (moved away)")
+
+
+class ClaimMethod(models.TextChoices):
+    CODE = "code", _("Code from a letter")
+    STAFF = "staff", _("Approved by staff")
+
+
+class ResidencyClaim(models.Model):
+    """A resident's claim to live in ``building``, ``apartment``: how it was verified (or
+    declined, with the reason shown to the resident), and when it ended."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="residency_claims", verbose_name=_("resident")
+    )
+    building = models.ForeignKey(
+        Building, on_delete=models.PROTECT, related_name="+", verbose_name=_("building")
+    )
+    apartment = models.CharField(_("apartment"), max_length=10)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.PENDING
+    )
+    method = models.CharField(_("verified by"), max_length=10, choices=ClaimMethod.choices)
+    note = models.CharField(_("resident's note"), max_length=500, blank=True)
+    reason = models.CharField(_("staff's reason"), max_length=500, blank=True)
+    decided_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    created_at = models.DateTimeField(_("claimed"), auto_now_add=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("residency claim")
+        verbose_name_plural = _("residency claims")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status__in=["pending", "verified"]),
+                name="residency_claim_one_open_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.building}, {self.apartment}"
+
+
+class ResidencyCodeBatch(models.Model):
+    """Codes generated together for one or more buildings; downloaded as CSV and as letters."""
+
+    label = models.CharField(_("for"), max_length=300)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("generated by")
+    )
+    created_at = models.DateTimeField(_("generated"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("batch of residency codes")
+        verbose_name_plural = _("batches of residency codes")
+        permissions = [("download_residency_codes", _("Can download residency codes"))]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ResidencyCode(models.Model):
+    """A one-time code for one apartment; used once, until ``batch.expires_at``."""
+
+    batch = models.ForeignKey(ResidencyCodeBatch, on_delete=models.CASCADE, related_name="codes")
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="+")
+    apartment = models.CharField(_("apartment"), max_length=10)
+    code = models.CharField(
+        _("code"), max_length=CODE_LENGTH, unique=True, default=new_residency_code
+    )
+    used_at = models.DateTimeField(_("used"), null=True, blank=True)
+    used_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["building_id", "pk"]
+        verbose_name = _("residency code")
+        verbose_name_plural = _("residency codes")
+
+    def __str__(self) -> str:
+        return f"{self.building}, {self.apartment}"
+
+
+class CodeOutcome(models.TextChoices):
+    VERIFIED = "verified", _("Verified")
+    WRONG = "wrong", _("Wrong code")
+    USED = "used", _("Code already used")
+    EXPIRED = "expired", _("Code expired")
+    BLOCKED = "blocked", _("Refused: too many tries")
+
+
+class CodeAttempt(models.Model):
+    """Every code a resident entered, and what came of it (the code itself is not kept)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    outcome = models.CharField(_("outcome"), max_length=10, choices=CodeOutcome.choices)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("code attempt")
+        verbose_name_plural = _("code attempts")
+        indexes = [models.Index(fields=["user", "created_at"], name="code_attempt_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.outcome}"

@@ -35,6 +35,28 @@ def notification_text(notification: Notification) -> NotificationText:
             title=_("Your reward: %(title)s") % params,
             body=_("Your voucher code: %(voucher)s. Show it to collect the reward.") % params,
         )
+    if notification.kind == NotificationKind.RESIDENCY_VERIFIED:
+        return NotificationText(
+            title=_("Your address is verified"),
+            body=_("You are a verified resident of %(address)s: you can take part in its surveys.")
+            % params,
+        )
+    if notification.kind == NotificationKind.RESIDENCY_REJECTED:
+        return NotificationText(
+            title=_("Your address claim was declined"),
+            body=_("The city staff could not verify %(address)s. Reason: %(reason)s") % params,
+        )
+    if notification.kind == NotificationKind.SURVEY_CREATED:
+        return NotificationText(
+            title=_("New survey in your building: %(title)s") % params,
+            body=_("A neighbour asks the residents of %(address)s. Voting closes on %(closes)s.")
+            % params,
+        )
+    if notification.kind == NotificationKind.SURVEY_HIDDEN:
+        return NotificationText(
+            title=_("Your survey “%(title)s” was hidden") % params,
+            body=_("A city moderator hid it. Reason: %(reason)s") % params,
+        )
     return NotificationText(title=notification.get_kind_display(), body="")
 
 
@@ -88,7 +110,8 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
 
 
 def notifications_email_batch(*, batch_size: int = EMAIL_BATCH_SIZE) -> int:
-    """Email one batch of notifications not emailed yet; return how many were sent.
+    """Email one batch of notifications not emailed yet; return how many were handled
+    (residents who turned email off are skipped, and their notifications marked handled).
 
     A batch is claimed (``emailed_at`` set, rows locked with SKIP LOCKED so parallel
     workers take different batches) and committed before sending, so a retried task never
@@ -108,7 +131,8 @@ def notifications_email_batch(*, batch_size: int = EMAIL_BATCH_SIZE) -> int:
     sent = 0
     try:
         for notification in claimed:
-            notification_email(notification).send()
+            if notification.user.email_notifications:  # else it is only shown on the site
+                notification_email(notification).send()
             sent += 1
     finally:
         unsent = [notification.pk for notification in claimed[sent:]]

@@ -1,6 +1,6 @@
 """Reads about residents shared by pages and (later) the API."""
 
-from accounts.models import User
+from accounts.models import ResidencyClaim, User
 from civic.models import Building
 
 
@@ -15,3 +15,8 @@ def visitor_with_home(*, user):
 
 def building_resident_count(*, building: Building) -> int:
     return User.objects.filter(home_building=building, is_active=True).count()
+
+
+def latest_claim(*, user: User) -> ResidencyClaim | None:
+    """The resident's most recent residency claim (pending, verified, declined or ended)."""
+    return ResidencyClaim.objects.filter(user=user).select_related("building").first()

@@ -1,18 +1,41 @@
-"""Writes to accounts: every change of a resident's profile goes through here."""
+"""Writes to accounts: every change of a resident's profile, and residency verification."""
 
+import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from accounts.models import User
+from accounts.models import (
+    CODE_ALPHABET,
+    ClaimMethod,
+    ClaimStatus,
+    CodeAttempt,
+    CodeOutcome,
+    NotificationKind,
+    ResidencyClaim,
+    ResidencyCode,
+    ResidencyCodeBatch,
+    User,
+)
+from accounts.notifications import notifications_create
 from civic.models import Building
 from rewards.models import Reason
-from rewards.services import POINTS_PROFILE_COMPLETED, Award, points_award
+from rewards.services import (
+    POINTS_ADDRESS_VERIFIED,
+    POINTS_PROFILE_COMPLETED,
+    Award,
+    points_award,
+)
+
+logger = logging.getLogger(__name__)
 
 
 class ProfileError(Exception):
@@ -57,6 +80,7 @@ class ProfileChanges:
     birth_year: int | None
     gender: str
     language: str
+    email_notifications: bool = True
 
 
 def home_move_interval() -> timedelta:
@@ -85,11 +109,24 @@ def profile_update(*, user: User, changes: ProfileChanges) -> User:
     with transaction.atomic():
         if building is not None and building.pk != user.home_building_id:
             _move_home(user=user, building=building)
+        elif user.verified_building_id and changes.apartment != user.verified_apartment:
+            _residency_end(user=user, now=timezone.now())  # verified for another apartment
         user.apartment = changes.apartment
         user.birth_year = changes.birth_year
         user.gender = changes.gender
         user.language = changes.language
-        user.save(update_fields=["apartment", "birth_year", "gender", "language"])
+        user.email_notifications = changes.email_notifications
+        user.save(
+            update_fields=[
+                "apartment",
+                "birth_year",
+                "gender",
+                "language",
+                "email_notifications",
+                "verified_building",
+                "verified_apartment",
+            ]
+        )
         if user.home_building_id and user.birth_year and user.gender:
             points_award(
                 user_id=user.pk,
@@ -107,16 +144,283 @@ def _move_home(*, user: User, building: Building) -> None:
             Q(home_building_changed_at__isnull=True)
             | Q(home_building_changed_at__lte=now - home_move_interval())
         )
-        .update(home_building=building, home_building_changed_at=now)
+        .update(
+            home_building=building,
+            home_building_changed_at=now,
+            verified_building=None,
+            verified_apartment="",
+        )
     )
     if not moved:
         user.refresh_from_db(fields=["home_building", "home_building_changed_at"])
         raise HomeMoveTooSoon(next_allowed_at=user.home_building_changed_at + home_move_interval())
     user.home_building = building
     user.home_building_changed_at = now
+    _residency_end(user=user, now=now)
+
+
+def _residency_end(*, user: User, now: datetime) -> None:
+    """A resident who moves loses the verification (and any pending claim) of the old home.
+
+    Runs in the same UPDATE's transaction; the database's CHECK (verified building is the
+    home building) would refuse the move otherwise.
+    """
+    ResidencyClaim.objects.filter(
+        user=user, status__in=[ClaimStatus.PENDING, ClaimStatus.VERIFIED]
+    ).update(status=ClaimStatus.ENDED, decided_at=now)
+    user.verified_building = None
+    user.verified_apartment = ""
 
 
 def _check_apartment_exists(*, apartment: str, building: Building) -> None:
     digits = "".join(ch for ch in apartment if ch.isdigit())
     if digits and int(digits) > building.apartments:
         raise ApartmentNotInBuilding(apartment=apartment, building=building)
+
+
+# --- residency verification -------------------------------------------------------------------
+
+
+class ResidencyError(Exception):
+    """A residency step the rules refuse: a stable ``code`` (API) and a message for people."""
+
+    code = "residency_error"
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+
+
+class NoHomeBuilding(ResidencyError):
+    code = "no_address"
+
+    def __init__(self):
+        super().__init__(_("Set your home building and apartment in your profile first."))
+
+
+class AlreadyVerified(ResidencyError):
+    code = "already_verified"
+    status = 409
+
+    def __init__(self):
+        super().__init__(_("Your address is already verified."))
+
+
+class CodeRefused(ResidencyError):
+    code = "code_refused"
+
+
+class TooManyCodeTries(ResidencyError):
+    code = "too_many_tries"
+    status = 429
+
+    def __init__(self, *, retry_at: datetime):
+        self.retry_at = retry_at
+        super().__init__(
+            _("Too many wrong codes. Try again after %(time)s.")
+            % {"time": timezone.localtime(retry_at).strftime("%H:%M")}
+        )
+
+
+CODE_MESSAGES = {
+    CodeOutcome.WRONG: _lazy("This code is not valid for your building. Check it and try again."),
+    CodeOutcome.USED: _lazy("This code has already been used."),
+    CodeOutcome.EXPIRED: _lazy("This code has expired. Ask the city for a new letter."),
+}
+CODE_ATTEMPT_WINDOW = timedelta(hours=1)
+
+
+def normalize_code(text: str) -> str:
+    """Codes are typed from paper: case, spaces and dashes do not matter."""
+    return "".join(ch for ch in text.upper() if ch in CODE_ALPHABET)
+
+
+def residency_verify_code(*, user: User, code: str) -> ResidencyClaim:
+    """Verify ``user`` as a resident of their home building with a code from a letter.
+
+    Every try is logged (``CodeAttempt``, and the log without the code); after
+    ``RESIDENCY_CODE_TRIES_PER_HOUR`` failed tries in an hour further tries are refused.
+    The resident's row is locked for the check, so parallel tries cannot exceed the limit;
+    a failed try is committed before the error is raised.
+    """
+    with transaction.atomic():
+        resident = User.objects.select_for_update().get(pk=user.pk)
+        _check_may_verify(resident)
+        retry_at = _code_tries_exhausted_until(resident)
+        if retry_at is None:
+            outcome, claim = _code_use(resident=resident, code=normalize_code(code))
+        else:
+            outcome, claim = CodeOutcome.BLOCKED, None
+        CodeAttempt.objects.create(user=resident, outcome=outcome)
+    logger.info("residency code try", extra={"user_id": user.pk, "outcome": str(outcome)})
+    if outcome == CodeOutcome.BLOCKED:
+        raise TooManyCodeTries(retry_at=retry_at)
+    if claim is None:
+        raise CodeRefused(str(CODE_MESSAGES[outcome]))
+    user.verified_building_id = resident.verified_building_id
+    user.verified_apartment = resident.verified_apartment
+    user.apartment = resident.apartment
+    return claim
+
+
+def _check_may_verify(resident: User) -> None:
+    if resident.home_building_id is None:
+        raise NoHomeBuilding()
+    if resident.verified_building_id is not None:
+        raise AlreadyVerified()
+
+
+def _code_tries_exhausted_until(resident: User) -> datetime | None:
+    """When the resident may try again, if their failed tries of the last hour are used up."""
+    since = timezone.now() - CODE_ATTEMPT_WINDOW
+    failures = list(
+        CodeAttempt.objects.filter(user=resident, created_at__gt=since)
+        .exclude(outcome=CodeOutcome.VERIFIED)
+        .exclude(outcome=CodeOutcome.BLOCKED)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+    )
+    allowed = settings.RESIDENCY_CODE_TRIES_PER_HOUR
+    if len(failures) < allowed:
+        return None
+    return failures[len(failures) - allowed] + CODE_ATTEMPT_WINDOW
+
+
+def _code_use(*, resident: User, code: str) -> tuple[str, ResidencyClaim | None]:
+    """Use the code if it is for the resident's building, unused and unexpired."""
+    found = (
+        ResidencyCode.objects.select_for_update(of=("self",))
+        .select_related("batch")
+        .filter(code=code, building_id=resident.home_building_id)
+        .first()
+    )
+    if found is None:
+        return CodeOutcome.WRONG, None
+    now = timezone.now()
+    if found.used_at is not None:
+        return CodeOutcome.USED, None
+    if found.batch.expires_at <= now:
+        return CodeOutcome.EXPIRED, None
+    found.used_at, found.used_by = now, resident
+    found.save(update_fields=["used_at", "used_by"])
+    claim = _residency_verify(
+        resident=resident, apartment=found.apartment, method=ClaimMethod.CODE, now=now
+    )
+    return CodeOutcome.VERIFIED, claim
+
+
+def _residency_verify(
+    *,
+    resident: User,
+    apartment: str,
+    method: str,
+    now: datetime,
+    claim: ResidencyClaim | None = None,
+    decided_by: User | None = None,
+    reason: str = "",
+) -> ResidencyClaim:
+    """Mark the resident verified in their home building and apartment; points once ever."""
+    if claim is None:
+        ResidencyClaim.objects.filter(user=resident, status=ClaimStatus.PENDING).delete()
+        claim = ResidencyClaim(user=resident, building_id=resident.home_building_id)
+    claim.apartment = apartment
+    claim.status = ClaimStatus.VERIFIED
+    claim.method = method
+    claim.decided_at = now
+    claim.decided_by = decided_by
+    claim.reason = reason
+    claim.save()
+    resident.verified_building_id = resident.home_building_id
+    resident.verified_apartment = resident.apartment = apartment
+    resident.save(update_fields=["verified_building", "verified_apartment", "apartment"])
+    points_award(
+        user_id=resident.pk,
+        amount=POINTS_ADDRESS_VERIFIED,
+        award=Award(Reason.ADDRESS_VERIFIED, key="address_verified"),
+    )
+    return claim
+
+
+def residency_claim_request(*, user: User, note: str = "") -> ResidencyClaim:
+    """Ask city staff to verify the resident's home building and apartment by hand."""
+    with transaction.atomic():
+        resident = User.objects.select_for_update().get(pk=user.pk)
+        _check_may_verify(resident)
+        if not resident.apartment:
+            raise ResidencyError(_("Add your apartment number to your profile first."))
+        try:
+            with transaction.atomic():
+                return ResidencyClaim.objects.create(
+                    user=resident,
+                    building_id=resident.home_building_id,
+                    apartment=resident.apartment,
+                    method=ClaimMethod.STAFF,
+                    note=note.strip()[:500],
+                )
+        except IntegrityError as error:
+            raise ResidencyError(_("Your claim is already waiting for the city staff.")) from error
+
+
+def residency_claim_decide(
+    *, claim_id: int, staff: User, approve: bool, reason: str
+) -> ResidencyClaim:
+    """A staff member approves or declines a pending claim, giving the reason; the resident
+    is notified. A claim whose resident has moved since cannot be approved."""
+    if not reason.strip():
+        raise ResidencyError(_("Give the reason for the decision."))
+    now = timezone.now()
+    with transaction.atomic():
+        claim = ResidencyClaim.objects.select_for_update().get(pk=claim_id)
+        if claim.status != ClaimStatus.PENDING:
+            raise ResidencyError(_("This claim has already been decided."))
+        resident = User.objects.select_for_update().get(pk=claim.user_id)
+        if approve and resident.home_building_id != claim.building_id:
+            raise ResidencyError(
+                _("The resident has moved since the claim: it cannot be approved.")
+            )
+        if approve:
+            _residency_verify(
+                resident=resident,
+                apartment=claim.apartment,
+                method=ClaimMethod.STAFF,
+                now=now,
+                claim=claim,
+                decided_by=staff,
+                reason=reason.strip(),
+            )
+        else:
+            claim.status = ClaimStatus.REJECTED
+            claim.decided_at, claim.decided_by, claim.reason = now, staff, reason.strip()
+            claim.save(update_fields=["status", "decided_at", "decided_by", "reason"])
+        kind = (
+            NotificationKind.RESIDENCY_VERIFIED if approve else NotificationKind.RESIDENCY_REJECTED
+        )
+        notifications_create(
+            user_ids=[resident.pk],
+            kind=kind,
+            key=f"residency_claim:{claim.pk}",
+            params={"address": claim.building.address, "reason": claim.reason},
+            url=reverse("my_building"),
+        )
+    return claim
+
+
+def residency_codes_generate(
+    *, buildings: Iterable[Building], label: str, created_by: User
+) -> ResidencyCodeBatch:
+    """One new code for every apartment of these buildings, valid for
+    ``RESIDENCY_CODE_VALID_DAYS``; earlier codes stay valid until they expire."""
+    expires_at = timezone.now() + timedelta(days=settings.RESIDENCY_CODE_VALID_DAYS)
+    with transaction.atomic():
+        batch = ResidencyCodeBatch.objects.create(
+            label=label[:300], created_by=created_by, expires_at=expires_at
+        )
+        ResidencyCode.objects.bulk_create(
+            (
+                ResidencyCode(batch=batch, building=building, apartment=str(number))
+                for building in buildings
+                for number in range(1, building.apartments + 1)
+            ),
+            batch_size=2000,
+        )
+    return batch

@@ -7,6 +7,8 @@ urlpatterns = [
     path("profile/edit/", views.profile_edit, name="profile_edit"),
     path("profile/buildings/", views.building_search_results, name="building_search"),
     path("my-building/", views.my_building, name="my_building"),
+    path("my-building/verify/", views.residency_verify, name="residency_verify"),
+    path("my-building/claim/", views.residency_claim, name="residency_claim"),
     path("notifications/", views.notifications, name="notifications"),
     path("invite/<str:token>/", views.invite, name="invite"),
 ]

@@ -6,19 +6,24 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from accounts.forms import ProfileForm
+from accounts.forms import ProfileForm, ResidencyClaimForm, ResidencyCodeForm
 from accounts.invites import INVITER_SESSION_KEY, invite_token, inviter_id
 from accounts.models import User
 from accounts.notifications import notification_text, notifications_mark_read
-from accounts.selectors import building_resident_count, resident_with_home
+from accounts.selectors import building_resident_count, latest_claim, resident_with_home
 from accounts.services import (
     ProfileError,
+    ResidencyError,
     home_building_next_change_at,
     home_move_interval,
     profile_update,
+    residency_claim_request,
+    residency_verify_code,
 )
 from civic.selectors import building_search
+from polls.selectors import building_residency, building_surveys
 from rewards.selectors import resident_achievements, resident_standing
 from rewards.services import POINTS_INVITE
 
@@ -96,16 +101,62 @@ def building_search_results(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def my_building(request: HttpRequest) -> HttpResponse:
+    """The home building: its facts, the resident's verification, and — for verified
+    residents — the building's surveys."""
     resident = resident_with_home(user_id=request.user.pk)
+    return _my_building_page(request, resident)
+
+
+def _my_building_page(
+    request: HttpRequest, resident: User, status: int = 200, **forms
+) -> HttpResponse:
     building = resident.home_building
-    return render(
-        request,
-        "accounts/my_building.html",
-        {
-            "building": building,
-            "resident_count": building_resident_count(building=building) if building else 0,
-        },
-    )
+    context = {
+        "resident": resident,
+        "building": building,
+        "resident_count": building_resident_count(building=building) if building else 0,
+        "claim": latest_claim(user=resident),
+        "code_form": forms.get("code_form") or ResidencyCodeForm(),
+        "claim_form": forms.get("claim_form") or ResidencyClaimForm(),
+    }
+    if resident.verified_building_id:
+        context["residency"] = building_residency(building_id=resident.verified_building_id)
+        context["surveys"] = building_surveys(user=resident)
+    return render(request, "accounts/my_building.html", context, status=status)
+
+
+@login_required
+@require_POST
+def residency_verify(request: HttpRequest) -> HttpResponse:
+    """Enter the code from the letter posted to the apartment."""
+    resident = resident_with_home(user_id=request.user.pk)
+    form = ResidencyCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            residency_verify_code(user=resident, code=form.cleaned_data["code"])
+        except ResidencyError as error:
+            form.add_error("code", str(error))
+            return _my_building_page(request, resident, status=error.status, code_form=form)
+        messages.success(request, _("Your address is verified. Welcome, neighbour!"))
+        return redirect("my_building")
+    return _my_building_page(request, resident, status=400, code_form=form)
+
+
+@login_required
+@require_POST
+def residency_claim(request: HttpRequest) -> HttpResponse:
+    """Ask the city staff to verify the address (when no letter came)."""
+    resident = resident_with_home(user_id=request.user.pk)
+    form = ResidencyClaimForm(request.POST)
+    if form.is_valid():
+        try:
+            residency_claim_request(user=resident, note=form.cleaned_data["note"])
+        except ResidencyError as error:
+            form.add_error(None, str(error))
+            return _my_building_page(request, resident, status=error.status, claim_form=form)
+        messages.success(request, _("Your claim is sent. The city staff will check it."))
+        return redirect("my_building")
+    return _my_building_page(request, resident, status=400, claim_form=form)
 
 
 NOTIFICATIONS_PER_PAGE = 20

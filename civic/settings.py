@@ -271,3 +271,13 @@ LOGGING = {
 
 # The city map: how long a resident waits between two changes of home building.
 HOME_BUILDING_CHANGE_INTERVAL_DAYS = int(os.environ.get("HOME_BUILDING_CHANGE_INTERVAL_DAYS", "30"))
+
+# Residency verification: how long a posted code stays valid, and how many wrong codes a
+# resident may enter in an hour before further tries are refused.
+RESIDENCY_CODE_VALID_DAYS = int(os.environ.get("RESIDENCY_CODE_VALID_DAYS", "60"))
+RESIDENCY_CODE_TRIES_PER_HOUR = int(os.environ.get("RESIDENCY_CODE_TRIES_PER_HOUR", "5"))
+
+# Building surveys: the longest a survey may run, how far ahead it may be scheduled, and how
+# many surveys one resident may have open (or upcoming) at once.
+BUILDING_SURVEY_MAX_DAYS = int(os.environ.get("BUILDING_SURVEY_MAX_DAYS", "30"))
+BUILDING_SURVEY_MAX_OPEN = int(os.environ.get("BUILDING_SURVEY_MAX_OPEN", "3"))

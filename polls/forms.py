@@ -1,14 +1,17 @@
-"""Reading the poll page's form into ``AnswerInput``s; the rules themselves are in validation.
+"""Reading the poll page's form into ``AnswerInput``s (the rules themselves are in
+validation), and the form a resident builds a building survey with.
 
 Field names: ``q<id>`` (single, multiple, scale, text), ``q<id>_other`` (the "Other" text),
 ``q<id>_rank_<option id>`` (the place of an option in a ranking) and
 ``q<id>_row_<option id>`` (the rating of a matrix row).
 """
 
+from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
-from polls.models import Question, QuestionKind
+from polls.models import KINDS_WITH_OPTIONS, Question, QuestionKind, VoteUnit
 from polls.validation import AnswerInput, InvalidBallot, ranking_places
 
 
@@ -67,3 +70,122 @@ def _rated_rows(question: Question, data: QueryDict, name: str) -> dict[int, int
         if value:
             rows[option.pk] = int(value)
     return rows
+
+
+# --- a resident's building survey ----------------------------------------------------------
+
+
+class SurveyForm(forms.Form):
+    title = forms.CharField(label=_lazy("Title"), max_length=200)
+    description = forms.CharField(
+        label=_lazy("Description"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    opens_at = forms.DateTimeField(
+        label=_lazy("Opens"),
+        required=False,
+        help_text=_lazy("Leave empty to open now."),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    closes_at = forms.DateTimeField(
+        label=_lazy("Closes"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    vote_unit = forms.ChoiceField(
+        label=_lazy("Who votes"),
+        choices=VoteUnit.choices,
+        initial=VoteUnit.RESIDENT,
+        widget=forms.RadioSelect,
+    )
+    open_ballot = forms.TypedChoiceField(
+        label=_lazy("Ballot"),
+        choices=[
+            ("false", _lazy("Secret: nobody sees how a neighbour voted; results after closing")),
+            ("true", _lazy("Open: neighbours see who voted for what; results as votes come in")),
+        ],
+        coerce=lambda value: value == "true",
+        initial="false",
+        widget=forms.RadioSelect,
+    )
+    quorum_percent = forms.IntegerField(
+        label=_lazy("Quorum, % of apartments"),
+        required=False,
+        min_value=1,
+        max_value=100,
+        help_text=_lazy("Optional: the results will say whether this share of apartments voted."),
+    )
+
+
+class QuestionForm(forms.Form):
+    """One question of a survey; options one per line (for a matrix, its rows)."""
+
+    text = forms.CharField(label=_lazy("Question"), max_length=500)
+    kind = forms.ChoiceField(
+        label=_lazy("Kind"), choices=QuestionKind.choices, initial=QuestionKind.SINGLE
+    )
+    required = forms.BooleanField(
+        label=_lazy("An answer is required"), required=False, initial=True
+    )
+    options = forms.CharField(
+        label=_lazy("Options"),
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_lazy("One per line. For a matrix, the rows to rate."),
+    )
+    other = forms.BooleanField(label=_lazy("Add “Other, please specify”"), required=False)
+    scale_min = forms.IntegerField(
+        label=_lazy("Scale from"), initial=1, min_value=-100, max_value=100
+    )
+    scale_max = forms.IntegerField(
+        label=_lazy("Scale to"), initial=5, min_value=-100, max_value=100
+    )
+
+    def clean(self):
+        data = super().clean()
+        if {"scale_min", "scale_max"} <= set(data) and data["scale_max"] <= data["scale_min"]:
+            self.add_error("scale_max", _("The scale must end above where it starts."))
+        lines = [line.strip() for line in data.get("options", "").splitlines() if line.strip()]
+        if data.get("kind") in KINDS_WITH_OPTIONS and len(lines) + data.get("other", False) < 2:
+            self.add_error("options", _("Give at least two options, one per line."))
+        data["option_lines"] = lines
+        return data
+
+    def as_question(self) -> dict:
+        """The question in ``poll_create``'s shape."""
+        data = self.cleaned_data
+        options = []
+        if data["kind"] in KINDS_WITH_OPTIONS:
+            options = [{"text": line[:300]} for line in data["option_lines"]]
+            if data["other"] and data["kind"] in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
+                options.append({"text": str(_("Other")), "is_other": True})
+        return {
+            "text": data["text"],
+            "kind": data["kind"],
+            "required": data["required"],
+            "scale_min": data["scale_min"],
+            "scale_max": data["scale_max"],
+            "options": options,
+        }
+
+
+QuestionFormSet = forms.formset_factory(
+    QuestionForm, extra=2, min_num=1, validate_min=True, max_num=30, validate_max=True
+)
+
+
+def survey_data(*, survey: SurveyForm, questions) -> dict:
+    """The valid survey form and question formset in ``survey_create``'s shape."""
+    return {
+        **survey.cleaned_data,
+        "questions": [form.as_question() for form in questions if form.has_changed()],
+    }
+
+
+class ReportForm(forms.Form):
+    reason = forms.CharField(
+        label=_lazy("What is wrong with this survey?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -34,6 +34,11 @@ class ResultsVisibility(models.TextChoices):
     AFTER_CLOSE = "after_close", _("Only after closing")
 
 
+class VoteUnit(models.TextChoices):
+    RESIDENT = "resident", _("One vote per resident")
+    APARTMENT = "apartment", _("One vote per apartment (the first vote counts)")
+
+
 class PollStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")
@@ -82,8 +87,27 @@ class Poll(models.Model):
         choices=ResultsVisibility.choices,
         default=ResultsVisibility.AFTER_CLOSE,
     )
+    # Building surveys (scope "building"), created by a verified resident.
+    open_ballot = models.BooleanField(
+        _("open ballot"),
+        default=False,
+        help_text=_("Neighbours see who voted for what; otherwise the ballot is secret."),
+    )
+    vote_unit = models.CharField(
+        _("who votes"), max_length=10, choices=VoteUnit.choices, default=VoteUnit.RESIDENT
+    )
+    quorum_percent = models.PositiveSmallIntegerField(
+        _("quorum, % of apartments"), null=True, blank=True
+    )
+    hidden_at = models.DateTimeField(_("hidden"), null=True, blank=True, editable=False)
+    hidden_reason = models.CharField(_("reason for hiding"), max_length=500, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -109,6 +133,11 @@ class Poll(models.Model):
                 | (~Q(scope="building") & Q(building__isnull=True)),
                 name="poll_building_scope_has_building",
             ),
+            models.CheckConstraint(
+                condition=Q(quorum_percent__isnull=True)
+                | Q(quorum_percent__gte=1, quorum_percent__lte=100),
+                name="poll_quorum_is_a_share",
+            ),
         ]
         indexes = [models.Index(fields=["status", "closes_at"], name="poll_status_closes")]
         permissions = [("export_poll", _("Can export results and ballots, and see dashboards"))]
@@ -125,6 +154,14 @@ class Poll(models.Model):
         if now < self.closes_at:
             return Phase.OPEN
         return Phase.CLOSED
+
+    @property
+    def is_survey(self) -> bool:
+        return self.scope == Scope.BUILDING
+
+    @property
+    def per_apartment(self) -> bool:
+        return self.vote_unit == VoteUnit.APARTMENT
 
     def results_visible(self, now=None) -> bool:
         """Live polls show results while open; every poll once its final results are published."""
@@ -229,12 +266,21 @@ class Participation(models.Model):
     )
     poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="participations")
     voted_at = models.DateTimeField(_("voted at"), default=timezone.now)
+    # Building surveys: the voter's verified apartment; in a one-vote-per-apartment survey
+    # ``one_per_apartment`` is set and the database lets one participation per apartment in.
+    apartment = models.CharField(_("apartment"), max_length=10, blank=True)
+    one_per_apartment = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("participation")
         verbose_name_plural = _("participations")
         constraints = [
-            models.UniqueConstraint(fields=["user", "poll"], name="participation_once_per_poll")
+            models.UniqueConstraint(fields=["user", "poll"], name="participation_once_per_poll"),
+            models.UniqueConstraint(
+                fields=["poll", "apartment"],
+                condition=Q(one_per_apartment=True),
+                name="participation_once_per_apartment",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -264,6 +310,12 @@ class Ballot(models.Model):
     district = models.ForeignKey(District, on_delete=models.PROTECT, null=True, related_name="+")
     age_band = models.CharField(_("age band"), max_length=8, choices=AgeBand.choices)
     gender = models.CharField(_("gender"), max_length=12, blank=True)
+    # Open-ballot building surveys only: who voted, for the neighbours to see. Secret ballots
+    # never have it (docs/decisions/0006).
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    apartment = models.CharField(_("apartment"), max_length=10, blank=True)
 
     class Meta:
         verbose_name = _("ballot")
@@ -398,3 +450,34 @@ class ExportRecord(models.Model):
 
     def __str__(self) -> str:
         return self.file_name
+
+
+class BuildingSurvey(Poll):
+    """Building surveys, for moderation in the admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("building survey")
+        verbose_name_plural = _("building surveys")
+
+
+class SurveyReport(models.Model):
+    """A resident's report of a building survey to the city's moderators; one each."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="reports")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("by")
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "user"], name="survey_report_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.reason[:60]

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 
 from accounts.models import User
@@ -14,6 +15,7 @@ from polls.models import Phase, Poll, Scope
 # How a refusal answers over HTTP, for the pages and the API alike (anything else is 403).
 REFUSAL_STATUS = {
     "already_voted": 409,
+    "apartment_voted": 409,
     "poll_closed": 409,
     "poll_not_open": 409,
     "poll_not_published": 404,
@@ -37,13 +39,26 @@ def resident_age(*, user: User, now: datetime) -> int | None:
     return None if user.birth_year is None else timezone.localdate(now).year - user.birth_year
 
 
+ALREADY_VOTED = _lazy("You have already voted in this poll.")
+APARTMENT_VOTED = _lazy(
+    "A resident of your apartment has already voted: in this survey one vote per apartment "
+    "counts, the first one."
+)
+
+
 def vote_refusal(
-    *, user: User, poll: Poll, has_voted: bool, now: datetime | None = None
+    *,
+    user: User,
+    poll: Poll,
+    has_voted: bool,
+    apartment_voted: bool = False,
+    now: datetime | None = None,
 ) -> Refusal | None:
     """None if ``user`` may vote in ``poll`` now, else the reason they may not.
 
     Expects ``user.home_building.district`` loaded and the poll's okrugs and districts
-    prefetched, so asking about many polls costs no queries.
+    prefetched, so asking about many polls costs no queries. ``apartment_voted``: someone
+    from the voter's apartment voted in this one-vote-per-apartment survey.
     """
     now = now or timezone.now()
     if not user.is_authenticated:
@@ -52,11 +67,15 @@ def vote_refusal(
     if phase_refusal:
         return phase_refusal
     if has_voted:
-        return Refusal("already_voted", _("You have already voted in this poll."))
+        return Refusal("already_voted", str(ALREADY_VOTED))
+    if apartment_voted:
+        return Refusal("apartment_voted", str(APARTMENT_VOTED))
     return _scope_refusal(user, poll) or _age_refusal(user, poll, now)
 
 
 def _phase_refusal(poll: Poll, now: datetime) -> Refusal | None:
+    if poll.hidden_at is not None:
+        return Refusal("survey_hidden", _("This survey was hidden by a moderator."))
     phase = poll.phase(now)
     if phase == Phase.DRAFT:
         return Refusal("poll_not_published", _("This poll is not published."))
@@ -71,16 +90,19 @@ def _phase_refusal(poll: Poll, now: datetime) -> Refusal | None:
 def _scope_refusal(user: User, poll: Poll) -> Refusal | None:
     if poll.scope == Scope.CITY:
         return None
+    if poll.scope == Scope.BUILDING:
+        if user.verified_building_id == poll.building_id:
+            return None
+        return Refusal(
+            "not_verified_resident",
+            _("Only verified residents of this building vote in its surveys."),
+        )
     building = user.home_building
     if building is None:
         return Refusal(
             "no_address",
             _("This poll is for residents of some areas only: set your home address to vote."),
         )
-    if poll.scope == Scope.BUILDING:
-        if building.pk == poll.building_id:
-            return None
-        return Refusal("out_of_scope", _("This survey is for the residents of another building."))
     district_ids = {district.pk for district in poll.districts.all()}
     okrug_ids = {okrug.pk for okrug in poll.okrugs.all()}
     if building.district_id in district_ids or building.district.okrug_id in okrug_ids:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +18,7 @@ from civic.models import District, Okrug
 from polls.models import (
     CHOICE_KINDS,
     AgeBand,
+    Ballot,
     Dimension,
     GroupTally,
     Option,
@@ -423,3 +424,204 @@ def participation_by_hour(*, poll: Poll, time_zone: str) -> list[tuple[str, str,
     with connection.cursor() as cursor:
         cursor.execute(PARTICIPATION_SQL, {"poll": poll.pk, "tz": time_zone})
         return cursor.fetchall()
+
+
+# --- building surveys -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VoteState:
+    has_voted: bool
+    apartment_voted: bool  # another resident of the voter's apartment voted (per-apartment)
+
+
+def vote_state(*, user: User, poll: Poll) -> VoteState:
+    """Has ``user`` voted in ``poll`` — and, in a one-vote-per-apartment survey, has anyone
+    from their apartment? One query."""
+    if not user.is_authenticated:
+        return VoteState(has_voted=False, apartment_voted=False)
+    mine = Q(user_id=user.pk)
+    if poll.is_survey and poll.per_apartment and user.verified_apartment:
+        mine |= Q(one_per_apartment=True, apartment=user.verified_apartment)
+    voters = set(Participation.objects.filter(mine, poll=poll).values_list("user_id", flat=True))
+    return VoteState(has_voted=user.pk in voters, apartment_voted=bool(voters - {user.pk}))
+
+
+def survey_for_resident(*, user: User, poll_id: int) -> Poll | None:
+    """A building survey with its questions, if ``user`` may see it: verified residents of
+    its building only, and a hidden survey only its author (to read why). Else None."""
+    if not user.is_authenticated or user.verified_building_id is None:
+        return None
+    poll = (
+        Poll.objects.filter(
+            pk=poll_id,
+            scope=Scope.BUILDING,
+            status=PollStatus.PUBLISHED,
+            building_id=user.verified_building_id,
+        )
+        .filter(Q(hidden_at__isnull=True) | Q(created_by_id=user.pk))
+        .select_related("building")
+        .prefetch_related(
+            Prefetch("questions", queryset=Question.objects.prefetch_related("options"))
+        )
+        .first()
+    )
+    return poll
+
+
+@dataclass
+class BuildingSurveys:
+    open: list[PollCard] = field(default_factory=list)
+    upcoming: list[PollCard] = field(default_factory=list)
+    closed: list[PollCard] = field(default_factory=list)
+
+
+def building_surveys_visible(*, user: User) -> QuerySet[Poll]:
+    """The surveys of the resident's verified building that they may see, newest first,
+    with ``has_voted``; empty for residents who are not verified."""
+    voted = Participation.objects.filter(poll=OuterRef("pk"), user_id=user.pk)
+    return (
+        Poll.objects.filter(
+            scope=Scope.BUILDING,
+            status=PollStatus.PUBLISHED,
+            building_id=user.verified_building_id,
+            building__isnull=False,
+        )
+        .filter(Q(hidden_at__isnull=True) | Q(created_by_id=user.pk))
+        .annotate(has_voted=Exists(voted))
+        .order_by("-opens_at", "-pk")
+    )
+
+
+def building_surveys(*, user: User, now: datetime | None = None) -> BuildingSurveys:
+    """The "My building" lists: open, upcoming and closed surveys, two queries in all."""
+    now = now or timezone.now()
+    surveys = BuildingSurveys()
+    for card in poll_cards(user=user, polls=building_surveys_visible(user=user), now=now):
+        phase = card.poll.phase(now)
+        bucket = {Phase.UPCOMING: surveys.upcoming, Phase.CLOSED: surveys.closed}
+        bucket.get(phase, surveys.open).append(card)
+    return surveys
+
+
+@dataclass(frozen=True)
+class BuildingResidency:
+    verified_residents: int
+    verified_apartments: int
+
+
+def building_residency(*, building_id: int) -> BuildingResidency:
+    """How many verified residents the building has, and in how many apartments."""
+    counts = User.objects.filter(verified_building_id=building_id, is_active=True).aggregate(
+        residents=Count("pk"), apartments=Count("verified_apartment", distinct=True)
+    )
+    return BuildingResidency(counts["residents"], counts["apartments"])
+
+
+@dataclass(frozen=True)
+class SurveyTurnout:
+    """Turnout of a building survey, against the apartments and the verified residents."""
+
+    voters: int
+    apartments_voted: int
+    apartments: int
+    verified_residents: int
+    quorum_percent: int | None
+
+    @property
+    def apartments_percent(self) -> float:
+        return percent(self.apartments_voted, self.apartments)
+
+    @property
+    def residents_percent(self) -> float:
+        return percent(self.voters, self.verified_residents)
+
+    @property
+    def quorum_apartments(self) -> int | None:
+        """Apartments needed for the quorum (rounded up)."""
+        if self.quorum_percent is None:
+            return None
+        return -(-self.apartments * self.quorum_percent // 100)
+
+    @property
+    def quorum_reached(self) -> bool | None:
+        if self.quorum_percent is None:
+            return None
+        return self.apartments_voted >= self.quorum_apartments
+
+
+def survey_turnout(*, poll: Poll) -> SurveyTurnout:
+    """Counted from the participations (a building's are few): two queries."""
+    voted = Participation.objects.filter(poll=poll).aggregate(
+        voters=Count("pk"), apartments=Count("apartment", distinct=True)
+    )
+    residency = building_residency(building_id=poll.building_id)
+    return SurveyTurnout(
+        voters=voted["voters"],
+        apartments_voted=voted["apartments"],
+        apartments=poll.building.apartments,
+        verified_residents=residency.verified_residents,
+        quorum_percent=poll.quorum_percent,
+    )
+
+
+@dataclass(frozen=True)
+class OpenVote:
+    """One neighbour's ballot in an open-ballot survey: who, which apartment, what."""
+
+    name: str
+    apartment: str
+    answers: list[str]
+
+
+def open_ballot_votes(*, poll: Poll) -> list[OpenVote]:
+    """Who voted for what, in apartment order; two queries whatever the number of ballots.
+
+    ``poll`` from ``survey_for_resident`` (questions and options prefetched)."""
+    questions = list(poll.questions.all())
+    options = {option.pk: option for question in questions for option in question.options.all()}
+    ballots = (
+        Ballot.objects.filter(poll=poll, voter__isnull=False)
+        .select_related("voter")
+        .prefetch_related("answers")
+    )
+    votes = [
+        OpenVote(
+            name=ballot.voter.get_full_name() or str(_("Neighbour")),
+            apartment=ballot.apartment,
+            answers=_answers_in_words(questions, options, list(ballot.answers.all())),
+        )
+        for ballot in ballots
+    ]
+    return sorted(votes, key=lambda vote: (_apartment_number(vote.apartment), vote.apartment))
+
+
+def _apartment_number(apartment: str) -> int:
+    digits = "".join(ch for ch in apartment if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def _answers_in_words(questions: list[Question], options: dict, answers: list) -> list[str]:
+    """Each question's answer on one ballot as a short text, in question order."""
+    by_question = defaultdict(list)
+    for answer in answers:
+        by_question[answer.question_id].append(answer)
+    return [_answer_in_words(question, options, by_question[question.pk]) for question in questions]
+
+
+def _answer_in_words(question: Question, options: dict, answers: list) -> str:
+    if not answers:
+        return "—"
+    if question.kind == QuestionKind.SCALE:
+        return str(answers[0].value)
+    if question.kind == QuestionKind.TEXT:
+        return answers[0].text
+    if question.kind == QuestionKind.RANKING:
+        ranked = sorted(answers, key=lambda answer: answer.value)
+        return " › ".join(options[answer.option_id].text for answer in ranked)
+    if question.kind == QuestionKind.MATRIX:
+        return "; ".join(f"{options[a.option_id].text}: {a.value}" for a in answers)
+    return ", ".join(
+        f"{options[a.option_id].text}: {a.text}" if a.text else options[a.option_id].text
+        for a in answers
+    )

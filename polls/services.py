@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -11,6 +12,8 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import NotificationKind, User
 from accounts.notifications import notifications_create
+from civic.db import violated_constraint
+from civic.models import Building
 from polls.models import (
     CHOICE_KINDS,
     KINDS_WITH_OPTIONS,
@@ -29,9 +32,13 @@ from polls.models import (
     QuestionKind,
     QuestionTally,
     ResultsVisibility,
+    Scope,
+    SurveyReport,
 )
-from polls.rules import Refusal, vote_refusal
+from polls.rules import ALREADY_VOTED, APARTMENT_VOTED, Refusal, vote_refusal
+from polls.selectors import vote_state
 from polls.validation import AnswerInput, ballot_answers
+from rewards.models import Reason
 from rewards.services import points_award_for_vote
 
 # A vote's statements may run this long; closing waits longer than that after closes_at, so a
@@ -89,19 +96,26 @@ def ballot_cast(*, user: User, poll: Poll, answers: list[AnswerInput]) -> CastBa
     constraint on participation, not a lock, stops a second vote, even a simultaneous one.
     """
     now = timezone.now()
-    has_voted = Participation.objects.filter(user=user, poll=poll).exists()
-    refusal = vote_refusal(user=user, poll=poll, has_voted=has_voted, now=now)
+    voted = vote_state(user=user, poll=poll)
+    refusal = vote_refusal(
+        user=user,
+        poll=poll,
+        has_voted=voted.has_voted,
+        apartment_voted=voted.apartment_voted,
+        now=now,
+    )
     if refusal:
         raise VoteRefused(refusal)
     rows = ballot_answers(questions=list(poll.questions.all()), answers=answers)
     with transaction.atomic():
         _limit_statement_time()
         _participation_create(user=user, poll=poll, now=now)
-        ballot = Ballot.objects.create(poll=poll, **_voter_snapshot(user=user, now=now))
+        ballot = Ballot.objects.create(poll=poll, **_voter_snapshot(user=user, poll=poll, now=now))
         for row in rows:
             row.ballot = ballot
         Answer.objects.bulk_create(rows)
-        points_award_for_vote(user=user, poll_id=poll.pk, points=poll.points)
+        reason = Reason.BUILDING_SURVEY if poll.is_survey else Reason.VOTE
+        points_award_for_vote(user=user, poll_id=poll.pk, points=poll.points, reason=reason)
     return CastBallot(receipt=ballot.receipt, points=poll.points)
 
 
@@ -114,24 +128,40 @@ def _limit_statement_time() -> None:
 
 
 def _participation_create(*, user: User, poll: Poll, now: datetime) -> None:
+    """The database lets one participation per resident in, and in a one-vote-per-apartment
+    survey one per apartment: the first vote from an apartment counts."""
     try:
         with transaction.atomic():
-            Participation.objects.create(user=user, poll=poll, voted_at=now)
+            Participation.objects.create(
+                user=user,
+                poll=poll,
+                voted_at=now,
+                apartment=user.verified_apartment if poll.is_survey else "",
+                one_per_apartment=poll.is_survey and poll.per_apartment,
+            )
     except IntegrityError as error:
-        raise VoteRefused(
-            Refusal("already_voted", _("You have already voted in this poll."))
-        ) from error
+        if violated_constraint(error) == "participation_once_per_apartment":
+            raise VoteRefused(Refusal("apartment_voted", str(APARTMENT_VOTED))) from error
+        raise VoteRefused(Refusal("already_voted", str(ALREADY_VOTED))) from error
 
 
-def _voter_snapshot(*, user: User, now: datetime) -> dict:
-    """The coarse facts a ballot keeps for breakdowns: never who, never when."""
+def _voter_snapshot(*, user: User, poll: Poll, now: datetime) -> dict:
+    """The coarse facts a ballot keeps for breakdowns: never who, never when.
+
+    A building survey keeps only the district (age and gender would single neighbours out),
+    and an open-ballot survey keeps who voted, for the neighbours to see.
+    """
     district = user.home_building.district if user.home_building else None
-    return {
-        "district": district,
-        "okrug_id": district.okrug_id if district else None,
-        "age_band": age_band(birth_year=user.birth_year, now=now),
-        "gender": user.gender,
-    }
+    snapshot = {"district": district, "okrug_id": district.okrug_id if district else None}
+    if not poll.is_survey:
+        return snapshot | {
+            "age_band": age_band(birth_year=user.birth_year, now=now),
+            "gender": user.gender,
+        }
+    snapshot["age_band"] = AgeBand.UNKNOWN
+    if poll.open_ballot:
+        snapshot |= {"voter": user, "apartment": user.verified_apartment}
+    return snapshot
 
 
 # --- the admin's operations -----------------------------------------------------------------
@@ -446,3 +476,140 @@ def poll_create(*, data: dict, created_by: User) -> Poll:
                 for index, option in enumerate(options, start=1)
             )
     return poll
+
+
+# --- building surveys -------------------------------------------------------------------------
+
+SURVEY_POINTS = 5  # for a vote in a building survey: its authors do not choose
+
+
+class SurveyError(Exception):
+    """A building-survey step the rules refuse: a stable ``code`` and a message."""
+
+    def __init__(self, message: str, *, code: str = "invalid", status: int = 400):
+        self.code, self.status = code, status
+        super().__init__(message)
+
+
+def survey_create(*, author: User, data: dict) -> Poll:
+    """Publish a survey for the author's building from validated input (the page's form and
+    the API give the same shape as ``poll_create``), and tell the verified neighbours.
+
+    The author must be a verified resident, may have at most ``BUILDING_SURVEY_MAX_OPEN``
+    surveys open or upcoming (their row is locked while counting), and may schedule it to
+    open within and run for at most ``BUILDING_SURVEY_MAX_DAYS`` days.
+    """
+    now = timezone.now()
+    data = {**data, "opens_at": max(data.get("opens_at") or now, now)}
+    _survey_schedule_check(opens_at=data["opens_at"], closes_at=data["closes_at"], now=now)
+    with transaction.atomic():
+        resident = User.objects.select_for_update().get(pk=author.pk)
+        if resident.verified_building_id is None:
+            raise SurveyError(
+                _("Only verified residents create surveys for their building."),
+                code="not_verified_resident",
+                status=403,
+            )
+        _survey_limit_check(author=resident, now=now)
+        poll = poll_create(
+            data={
+                **data,
+                "scope": Scope.BUILDING,
+                "building_id": resident.verified_building_id,
+                "points": SURVEY_POINTS,
+                "results_visibility": (
+                    ResultsVisibility.LIVE
+                    if data.get("open_ballot")
+                    else ResultsVisibility.AFTER_CLOSE
+                ),
+            },
+            created_by=resident,
+        )
+        problems = poll_publish_problems(poll=poll)
+        if problems:
+            raise SurveyError(" ".join(problems))
+        Poll.objects.filter(pk=poll.pk).update(status=PollStatus.PUBLISHED)
+        poll.status = PollStatus.PUBLISHED
+        _survey_announce(poll=poll, author=resident)
+    return poll
+
+
+def _survey_schedule_check(*, opens_at: datetime, closes_at: datetime, now: datetime) -> None:
+    longest = timedelta(days=settings.BUILDING_SURVEY_MAX_DAYS)
+    if closes_at <= opens_at:
+        raise SurveyError(_("The survey must close after it opens."))
+    if opens_at - now > longest:
+        raise SurveyError(
+            _("A survey may be scheduled to open at most %(days)d days ahead.")
+            % {"days": longest.days}
+        )
+    if closes_at - opens_at > longest:
+        raise SurveyError(_("A survey may run for at most %(days)d days.") % {"days": longest.days})
+
+
+def _survey_limit_check(*, author: User, now: datetime) -> None:
+    limit = settings.BUILDING_SURVEY_MAX_OPEN
+    running = Poll.objects.filter(
+        created_by=author, scope=Scope.BUILDING, closes_at__gt=now, hidden_at__isnull=True
+    ).count()
+    if running >= limit:
+        raise SurveyError(
+            _("You already have %(count)d surveys open or upcoming, the most allowed.")
+            % {"count": limit},
+            code="too_many_surveys",
+            status=409,
+        )
+
+
+def _survey_announce(*, poll: Poll, author: User) -> None:
+    """Notify the building's verified residents (in-app; emailed unless they turned it off)."""
+    building = Building.objects.get(pk=poll.building_id)
+    notifications_create(
+        user_ids=User.objects.filter(verified_building_id=poll.building_id, is_active=True)
+        .exclude(pk=author.pk)
+        .values_list("pk", flat=True),
+        kind=NotificationKind.SURVEY_CREATED,
+        key=f"poll:{poll.pk}:new",
+        params={
+            "poll_id": poll.pk,
+            "title": poll.title,
+            "address": building.address,
+            "closes": timezone.localtime(poll.closes_at).strftime("%d.%m.%Y %H:%M"),
+        },
+        url=reverse("poll_detail", args=[poll.pk]),
+    )
+
+
+def survey_report(*, user: User, poll: Poll, reason: str) -> None:
+    """A neighbour reports a survey to the city's moderators; once each."""
+    reason = reason.strip()
+    if not reason:
+        raise SurveyError(_("Say what is wrong with this survey."))
+    try:
+        with transaction.atomic():
+            SurveyReport.objects.create(poll=poll, user=user, reason=reason[:500])
+    except IntegrityError as error:
+        raise SurveyError(
+            _("You have already reported this survey."), code="already_reported", status=409
+        ) from error
+
+
+def survey_hide(*, poll: Poll, reason: str) -> None:
+    """A city admin hides a survey; its author sees the reason (page and notification)."""
+    reason = reason.strip()
+    if not reason:
+        raise SurveyError(_("Give the reason for hiding the survey: its author will read it."))
+    with transaction.atomic():
+        Poll.objects.filter(pk=poll.pk).update(hidden_at=timezone.now(), hidden_reason=reason)
+        if poll.created_by_id:
+            notifications_create(
+                user_ids=[poll.created_by_id],
+                kind=NotificationKind.SURVEY_HIDDEN,
+                key=f"poll:{poll.pk}:hidden:{timezone.now():%Y%m%d%H%M%S}",
+                params={"poll_id": poll.pk, "title": poll.title, "reason": reason},
+                url=reverse("poll_detail", args=[poll.pk]),
+            )
+
+
+def survey_unhide(*, poll: Poll) -> None:
+    Poll.objects.filter(pk=poll.pk).update(hidden_at=None, hidden_reason="")

@@ -1,14 +1,28 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.selectors import visitor_with_home
 from civic.models import Building, District, Okrug
-from polls.forms import answers_from_post
+from polls.forms import QuestionFormSet, ReportForm, SurveyForm, answers_from_post, survey_data
 from polls.models import Poll, PollStatus
 from polls.rules import refusal_status, vote_refusal
-from polls.selectors import home_polls, poll_breakdown, poll_results, public_poll
-from polls.services import VoteRefused, ballot_cast
+from polls.selectors import (
+    home_polls,
+    open_ballot_votes,
+    poll_breakdown,
+    poll_results,
+    public_poll,
+    survey_for_resident,
+    survey_turnout,
+    vote_state,
+)
+from polls.services import SurveyError, VoteRefused, ballot_cast, survey_create, survey_report
 from polls.validation import InvalidBallot
 
 
@@ -28,8 +42,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _poll_or_404(request: HttpRequest, poll_id: int) -> Poll:
-    """A published city poll; drafts only for staff who may change polls (as a preview)."""
-    poll = public_poll(poll_id=poll_id, include_drafts=True)
+    """A published city poll (a draft only for staff who may change polls, as a preview),
+    or a building survey for the verified residents of its building: 404 for anyone else."""
+    poll = public_poll(poll_id=poll_id, include_drafts=True) or survey_for_resident(
+        user=request.user, poll_id=poll_id
+    )
     # The permission is asked only for a draft: it costs two queries.
     if poll is None or (
         poll.status == PollStatus.DRAFT and not request.user.has_perm("polls.change_poll")
@@ -41,31 +58,50 @@ def _poll_or_404(request: HttpRequest, poll_id: int) -> Poll:
 def poll_detail(request: HttpRequest, poll_id: int) -> HttpResponse:
     poll = _poll_or_404(request, poll_id)
     visitor = visitor_with_home(user=request.user)
-    questions = list(poll.questions.all())
-    context = {"poll": poll, "questions": questions, "errors": {}, "submitted": {}}
-    if request.method == "POST":
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        try:
-            answers = answers_from_post(questions=questions, data=request.POST)
-            cast = ballot_cast(user=visitor, poll=poll, answers=answers)
-        except InvalidBallot as invalid:
-            context.update(
-                errors=invalid.errors,
-                general_errors=invalid.errors.get(None, []),
-                submitted=request.POST,
-            )
-            status = 400
-        except VoteRefused as refused:
-            context.update(submitted=request.POST)
-            status = refusal_status(refused.refusal.code)
-        else:
-            return _thanks(request, poll, cast.receipt)
-    else:
-        status = 200
-    has_voted = request.user.is_authenticated and poll.participations.filter(user=visitor).exists()
-    context["refusal"] = vote_refusal(user=visitor, poll=poll, has_voted=has_voted)
-    context["has_voted"] = has_voted
+    context = {"errors": {}, "submitted": {}}
+    if request.method != "POST":
+        return _detail_page(request, poll, visitor, context)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    try:
+        answers = answers_from_post(questions=list(poll.questions.all()), data=request.POST)
+        cast = ballot_cast(user=visitor, poll=poll, answers=answers)
+    except InvalidBallot as invalid:
+        context.update(
+            errors=invalid.errors,
+            general_errors=invalid.errors.get(None, []),
+            submitted=request.POST,
+        )
+        return _detail_page(request, poll, visitor, context, status=400)
+    except VoteRefused as refused:
+        context.update(submitted=request.POST)
+        return _detail_page(
+            request, poll, visitor, context, status=refusal_status(refused.refusal.code)
+        )
+    return _thanks(request, poll, cast.receipt)
+
+
+def _detail_page(
+    request: HttpRequest, poll: Poll, visitor, context: dict, status: int = 200
+) -> HttpResponse:
+    """The poll page: the questions, and whether (and why not) the visitor may vote."""
+    voted = vote_state(user=visitor, poll=poll)
+    context = {
+        "errors": {},
+        "submitted": {},
+        **context,
+        "poll": poll,
+        "questions": list(poll.questions.all()),
+        "has_voted": voted.has_voted,
+        "refusal": vote_refusal(
+            user=visitor,
+            poll=poll,
+            has_voted=voted.has_voted,
+            apartment_voted=voted.apartment_voted,
+        ),
+    }
+    if poll.is_survey:
+        context.setdefault("report_form", ReportForm())
     return render(request, "polls/poll_detail.html", context, status=status)
 
 
@@ -86,12 +122,60 @@ def poll_results_page(request: HttpRequest, poll_id: int) -> HttpResponse:
     poll = _poll_or_404(request, poll_id)
     if not poll.results_visible():
         return render(request, "polls/results_hidden.html", {"poll": poll}, status=403)
+    context = {"poll": poll, "results": poll_results(poll=poll)}
+    if poll.is_survey:  # turnout instead of breakdowns: a building is one small group
+        context["turnout"] = survey_turnout(poll=poll)
+        context["open_votes"] = open_ballot_votes(poll=poll) if poll.open_ballot else None
+    else:
+        context["breakdowns"] = poll_breakdown(poll=poll)
+    return render(request, "polls/results.html", context)
+
+
+@login_required
+def survey_new(request: HttpRequest) -> HttpResponse:
+    """A verified resident creates a survey for their building (others are sent to verify)."""
+    if request.user.verified_building_id is None:
+        messages.error(request, _("Verify your address first: surveys are for neighbours."))
+        return redirect("my_building")
+    survey = SurveyForm(request.POST or None)
+    questions = QuestionFormSet(request.POST or None, prefix="questions")
+    status = 200
+    if request.method == "POST":
+        if survey.is_valid() and questions.is_valid():
+            try:
+                poll = survey_create(
+                    author=request.user, data=survey_data(survey=survey, questions=questions)
+                )
+            except SurveyError as error:
+                survey.add_error(None, str(error))
+            else:
+                messages.success(request, _("Your survey is published. Neighbours are notified."))
+                return redirect("poll_detail", poll.pk)
+        status = 400
     return render(
         request,
-        "polls/results.html",
-        {
-            "poll": poll,
-            "results": poll_results(poll=poll),
-            "breakdowns": poll_breakdown(poll=poll),
-        },
+        "polls/survey_new.html",
+        {"form": survey, "questions": questions},
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def survey_report_page(request: HttpRequest, poll_id: int) -> HttpResponse:
+    """A neighbour reports the survey; a bad report is shown again on the survey page."""
+    poll = survey_for_resident(user=request.user, poll_id=poll_id)
+    if poll is None:
+        raise Http404
+    form = ReportForm(request.POST)
+    if form.is_valid():
+        try:
+            survey_report(user=request.user, poll=poll, reason=form.cleaned_data["reason"])
+        except SurveyError as error:
+            form.add_error("reason", ValidationError(str(error), code=error.code))
+        else:
+            messages.success(request, _("Thank you: the city's moderators will look at it."))
+            return redirect("poll_detail", poll.pk)
+    visitor = visitor_with_home(user=request.user)
+    status = 409 if form.has_error("reason", "already_reported") else 400
+    return _detail_page(request, poll, visitor, {"report_form": form}, status=status)

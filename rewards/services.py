@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import NotificationKind, User
 from accounts.notifications import notifications_create
+from civic.db import violated_constraint
 from rewards.models import (
     Achievement,
     AchievementKind,
@@ -27,6 +28,7 @@ from rewards.models import (
 
 POINTS_PROFILE_COMPLETED = 50
 POINTS_INVITE = 50  # to each of the two: who invited, and who was invited and voted
+POINTS_ADDRESS_VERIFIED = 30  # once per resident, ever: moving and verifying again earns nothing
 # Spending and its refunds move the balance only; everything else is earned (lifetime).
 SPENDING_REASONS = (Reason.REDEMPTION, Reason.REFUND)
 
@@ -99,17 +101,12 @@ def _ledger_write(*, user_id: int, amount: int, award: Award) -> bool:
                     comment=award.comment,
                 )
         except IntegrityError as error:
-            if _violated_constraint(error) != "ledger_award_once":
+            if violated_constraint(error) != "ledger_award_once":
                 raise
             return False
         earned = 0 if award.reason in SPENDING_REASONS else amount
         _wallet_change(user_id=user_id, amount=amount, earned=earned)
     return True
-
-
-def _violated_constraint(error: IntegrityError) -> str | None:
-    diag = getattr(error.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None)
 
 
 def reward_restock(*, reward_id: int, change: int) -> None:
@@ -137,14 +134,16 @@ def _wallet_change(*, user_id: int, amount: int, earned: int) -> None:
         raise InsufficientPoints(_("You do not have enough points.")) from error
 
 
-def points_award_for_vote(*, user: User, poll_id: int, points: int) -> None:
+def points_award_for_vote(
+    *, user: User, poll_id: int, points: int, reason: str = Reason.VOTE
+) -> None:
     """Everything a vote earns, inside the vote's transaction: the poll's points, and on a
     resident's first vote the invitation bonus for them and for who invited them."""
     if points:
         points_award(
             user_id=user.pk,
             amount=points,
-            award=Award(Reason.VOTE, key=f"vote:{poll_id}", source=f"poll:{poll_id}"),
+            award=Award(reason, key=f"vote:{poll_id}", source=f"poll:{poll_id}"),
         )
     if user.invited_by_id:
         invite = Award(Reason.INVITE, key=f"invite:{user.pk}", source=f"user:{user.pk}")

@@ -48,6 +48,8 @@ GROUP_MIGRATIONS = [
     ("polls.migrations.0002_group_permissions", "grant"),
     ("rewards.migrations.0002_append_only_ledger_levels_permissions", "seed"),
     ("polls.migrations.0006_export_permission_for_staff", "grant"),
+    ("accounts.migrations.0007_residency_permissions", "grant"),
+    ("polls.migrations.0008_survey_moderation_permissions", "grant"),
 ]
 
 

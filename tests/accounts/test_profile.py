@@ -232,8 +232,9 @@ def test_my_building_shows_the_building_and_neighbour_count(client, django_asser
     resident = UserFactory()
     UserFactory.create_batch(3, home_building=resident.home_building)
     client.force_login(resident)
-    # session, user, resident with home, neighbour count, unread badge, points balance
-    with django_assert_num_queries(6):
+    # session, user, resident with home, neighbour count, latest residency claim,
+    # unread badge, points balance
+    with django_assert_num_queries(7):
         response = client.get(reverse("my_building"))
     assert response.context["resident_count"] == 4
     assert resident.home_building.address in response.content.decode()

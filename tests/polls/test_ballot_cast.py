@@ -72,8 +72,10 @@ def test_a_vote_writes_participation_ballot_answers_and_returns_a_receipt(poll, 
 
 
 def test_ballot_and_participation_cannot_be_joined(poll, resident):
-    """Secret ballot: the ballot and its answers carry no user, no time and no sequential key."""
+    """Secret ballot: the ballot and its answers carry no user, no time and no sequential key.
+    (``voter`` and ``apartment`` are filled only in open-ballot building surveys.)"""
     cast(resident, poll, valid_answers(poll))
+    assert Ballot.objects.filter(poll=poll, voter__isnull=True, apartment="").count() == 1
     ballot_columns = {field.column for field in Ballot._meta.concrete_fields}
     answer_columns = {field.column for field in Answer._meta.concrete_fields}
     assert ballot_columns == {
@@ -84,12 +86,21 @@ def test_ballot_and_participation_cannot_be_joined(poll, resident):
         "district_id",
         "age_band",
         "gender",
+        "voter_id",
+        "apartment",
     }
     assert answer_columns == {"id", "ballot_id", "question_id", "option_id", "value", "text"}
     for model in (Ballot, Answer):
         assert model._meta.pk.get_internal_type() == "UUIDField"  # random, not insertion order
     participation_columns = {field.column for field in Participation._meta.concrete_fields}
-    assert participation_columns == {"id", "user_id", "poll_id", "voted_at"}
+    assert participation_columns == {
+        "id",
+        "user_id",
+        "poll_id",
+        "voted_at",
+        "apartment",
+        "one_per_apartment",
+    }
 
 
 def test_query_count_does_not_grow_with_the_number_of_questions(resident):

@@ -169,13 +169,18 @@ def test_building_survey_ballots_go_to_their_author_without_the_voter_snapshot(c
     the neighbour. Other residents get 403."""
     author = UserFactory()
     survey = PollFactory(scope="building", building=author.home_building, created_by=author)
+    neighbour = {
+        "home_building": author.home_building,
+        "verified_building": author.home_building,
+        "verified_apartment": "12",
+    }
     single = QuestionFactory(poll=survey, kind=QuestionKind.SINGLE)
     other = OptionFactory(question=single, text="Другое", is_other=True)
     OptionFactory(question=single, text="Да")
     vote(
         survey,
         [AnswerInput(single.pk, (other.pk,), other_text="квартира 12")],
-        home_building=author.home_building,
+        **neighbour,
     )
     url = reverse("staff_export", args=[survey.pk, "ballots"])
     client.force_login(author)
