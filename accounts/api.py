@@ -10,8 +10,16 @@ from rest_framework.views import APIView
 from accounts.forms import apartment_validator
 from accounts.models import MIN_BIRTH_YEAR, Gender
 from accounts.notifications import notification_text, notifications_mark_read
-from accounts.selectors import resident_with_home
-from accounts.services import HomeMoveTooSoon, ProfileChanges, ProfileError, profile_update
+from accounts.selectors import latest_claim, resident_with_home
+from accounts.services import (
+    HomeMoveTooSoon,
+    ProfileChanges,
+    ProfileError,
+    ResidencyError,
+    profile_update,
+    residency_claim_request,
+    residency_verify_code,
+)
 from civic.api import ApiError
 from civic.models import Building
 from polls.serializers import ErrorSerializer
@@ -139,3 +147,94 @@ class MarkReadView(APIView):
         body.is_valid(raise_exception=True)
         marked = notifications_mark_read(user=request.user, ids=body.validated_data.get("ids"))
         return Response({"marked": marked})
+
+
+# --- residency ------------------------------------------------------------------------------
+
+
+class ClaimSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    building = serializers.IntegerField(source="building_id")
+    address = serializers.CharField(source="building.address")
+    apartment = serializers.CharField()
+    status = serializers.CharField()
+    method = serializers.CharField()
+    reason = serializers.CharField(help_text="The staff's reason, when they decided.")
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
+class ResidencySerializer(serializers.Serializer):
+    verified_building = serializers.IntegerField(
+        source="resident.verified_building_id", allow_null=True
+    )
+    verified_apartment = serializers.CharField(source="resident.verified_apartment")
+    latest_claim = ClaimSerializer(source="claim", allow_null=True)
+
+
+class CodeInput(serializers.Serializer):
+    code = serializers.CharField(max_length=40)
+
+
+class ClaimInput(serializers.Serializer):
+    note = serializers.CharField(max_length=500, allow_blank=True, default="")
+
+
+def _residency(user_id: int) -> dict:
+    resident = resident_with_home(user_id=user_id)
+    return ResidencySerializer({"resident": resident, "claim": latest_claim(user=resident)}).data
+
+
+def _residency_error(error: ResidencyError) -> ApiError:
+    return ApiError(status_code=error.status, code=error.code, detail=str(error))
+
+
+class ResidencyView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: ResidencySerializer})
+    def get(self, request):
+        """Whether you are a verified resident of your home building, and your latest claim."""
+        return Response(_residency(request.user.pk))
+
+
+class ResidencyVerifyView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=CodeInput,
+        responses={
+            200: ResidencySerializer,
+            400: ErrorSerializer,
+            409: ErrorSerializer,
+            429: ErrorSerializer,
+        },
+    )
+    def post(self, request):
+        """Verify your home building and apartment with the code from the city's letter.
+        Wrong codes are limited per hour (429 with the time to try again)."""
+        body = CodeInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            residency_verify_code(user=request.user, code=body.validated_data["code"])
+        except ResidencyError as error:
+            raise _residency_error(error) from error
+        return Response(_residency(request.user.pk))
+
+
+class ResidencyClaimView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=ClaimInput,
+        responses={201: ResidencySerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+    )
+    def post(self, request):
+        """Ask the city staff to verify your home building and apartment."""
+        body = ClaimInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            residency_claim_request(user=request.user, note=body.validated_data["note"])
+        except ResidencyError as error:
+            raise _residency_error(error) from error
+        return Response(_residency(request.user.pk), status=201)

@@ -110,7 +110,7 @@ def profile_update(*, user: User, changes: ProfileChanges) -> User:
         if building is not None and building.pk != user.home_building_id:
             _move_home(user=user, building=building)
         elif user.verified_building_id and changes.apartment != user.verified_apartment:
-            _residency_end(user=user, now=timezone.now())  # verified for another apartment
+            residency_end(user=user, now=timezone.now())  # verified for another apartment
         user.apartment = changes.apartment
         user.birth_year = changes.birth_year
         user.gender = changes.gender
@@ -156,10 +156,10 @@ def _move_home(*, user: User, building: Building) -> None:
         raise HomeMoveTooSoon(next_allowed_at=user.home_building_changed_at + home_move_interval())
     user.home_building = building
     user.home_building_changed_at = now
-    _residency_end(user=user, now=now)
+    residency_end(user=user, now=now)
 
 
-def _residency_end(*, user: User, now: datetime) -> None:
+def residency_end(*, user: User, now: datetime) -> None:
     """A resident who moves loses the verification (and any pending claim) of the old home.
 
     Runs in the same UPDATE's transaction; the database's CHECK (verified building is the
@@ -187,7 +187,8 @@ class ResidencyError(Exception):
     code = "residency_error"
     status = 400
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        self.code, self.status = code or self.code, status or self.status
         super().__init__(message)
 
 

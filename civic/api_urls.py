@@ -22,11 +22,26 @@ urlpatterns = [
     path("rewards/<int:reward_id>/redeem/", rewards_api.RedeemView.as_view(), name="api_redeem"),
     path("areas/", civic_api.AreasView.as_view(), name="api_areas"),
     path("buildings/", civic_api.BuildingsView.as_view(), name="api_buildings"),
+    path(
+        "buildings/<int:building_id>/surveys/",
+        polls_api.BuildingSurveysView.as_view(),
+        name="api_building_surveys",
+    ),
+    path("me/residency/", accounts_api.ResidencyView.as_view(), name="api_residency"),
+    path(
+        "me/residency/verify/",
+        accounts_api.ResidencyVerifyView.as_view(),
+        name="api_residency_verify",
+    ),
+    path(
+        "me/residency/claim/", accounts_api.ResidencyClaimView.as_view(), name="api_residency_claim"
+    ),
     path("polls/", polls_api.PollListView.as_view(), name="api_polls"),
     path("polls/<int:poll_id>/", polls_api.PollDetailView.as_view(), name="api_poll"),
     path("polls/<int:poll_id>/vote/", polls_api.VoteView.as_view(), name="api_vote"),
     path("polls/<int:poll_id>/publish/", polls_api.PublishView.as_view(), name="api_publish"),
     path("polls/<int:poll_id>/results/", polls_api.ResultsView.as_view(), name="api_results"),
+    path("polls/<int:poll_id>/report/", polls_api.ReportView.as_view(), name="api_report"),
     path(
         "polls/<int:poll_id>/export/<str:kind>.csv",
         polls_api.ExportView.as_view(),

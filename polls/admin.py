@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from polls.models import (
+    BuildingSurvey,
     ExportKind,
     ExportRecord,
     Option,
@@ -19,6 +20,7 @@ from polls.models import (
     Poll,
     Question,
     Scope,
+    SurveyReport,
 )
 from polls.services import (
     NON_ANSWERS_ONLY_FOR_CHOICES,
@@ -28,6 +30,8 @@ from polls.services import (
     poll_publish,
     poll_unpublish,
     question_add_non_answers,
+    survey_hide,
+    survey_unhide,
     takes_non_answers,
 )
 
@@ -310,3 +314,108 @@ class ExportRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- moderation of building surveys ------------------------------------------------------------
+
+
+class SurveyReportInline(admin.TabularInline):
+    model = SurveyReport
+    extra = 0
+    fields = ["created_at", "user", "reason"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class SurveyModerationForm(forms.ModelForm):
+    """Hide (with the reason its author reads) or show again."""
+
+    hide = forms.BooleanField(label=_("Hidden from residents"), required=False)
+    reason = forms.CharField(
+        label=_("Reason for hiding"),
+        required=False,
+        max_length=500,
+        help_text=_("Shown to the author on the survey page and in a notification."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    class Meta:
+        model = BuildingSurvey
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.update(
+            hide=self.instance.hidden_at is not None, reason=self.instance.hidden_reason
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("hide") and not data.get("reason", "").strip():
+            self.add_error(
+                "reason", _("Give the reason for hiding the survey: its author will read it.")
+            )
+        return data
+
+
+@admin.register(BuildingSurvey)
+class BuildingSurveyAdmin(admin.ModelAdmin):
+    """Surveys residents created for their buildings: reports first, hide with a reason."""
+
+    form = SurveyModerationForm
+    inlines = [SurveyReportInline]
+    list_display = [
+        "title",
+        "building",
+        "created_by",
+        "opens_at",
+        "closes_at",
+        "report_count",
+        "hidden_at",
+    ]
+    list_filter = [("hidden_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["building", "created_by"]
+    search_fields = ["title", "building__street", "created_by__email"]
+    readonly_fields = [
+        "title",
+        "description",
+        "building",
+        "created_by",
+        "opens_at",
+        "closes_at",
+        "open_ballot",
+        "vote_unit",
+        "quorum_percent",
+        "hidden_at",
+    ]
+    fields = [*readonly_fields, "hide", "reason"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(scope=Scope.BUILDING)
+            .annotate(report_count=Count("reports"))
+            .order_by("-report_count", "-opens_at")
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("reports"), ordering="report_count")
+    def report_count(self, survey) -> int:
+        return survey.report_count
+
+    def save_model(self, request, obj, form, change):
+        hide, reason = form.cleaned_data["hide"], form.cleaned_data["reason"]
+        if hide and (obj.hidden_at is None or reason.strip() != obj.hidden_reason):
+            survey_hide(poll=obj, reason=reason)
+        elif not hide and obj.hidden_at is not None:
+            survey_unhide(poll=obj)

@@ -13,22 +13,36 @@ from civic.api import ApiError
 from polls.models import Phase, Poll
 from polls.rules import refusal_status
 from polls.selectors import (
+    building_surveys_visible,
     poll_cards,
     poll_results,
     poll_with_questions,
     public_poll,
     published_polls,
+    survey_for_resident,
+    survey_turnout,
 )
 from polls.serializers import (
     ErrorSerializer,
     PollCardSerializer,
     PollDetailSerializer,
     PollInputSerializer,
+    ReportInputSerializer,
     ResultsSerializer,
+    SurveyInputSerializer,
     VoteInputSerializer,
     VoteOutputSerializer,
 )
-from polls.services import PollError, VoteRefused, ballot_cast, poll_create, poll_publish
+from polls.services import (
+    PollError,
+    SurveyError,
+    VoteRefused,
+    ballot_cast,
+    poll_create,
+    poll_publish,
+    survey_create,
+    survey_report,
+)
 from polls.staff import export_response
 from polls.validation import InvalidBallot
 
@@ -36,9 +50,9 @@ STATES = {"open": Phase.OPEN, "upcoming": Phase.UPCOMING, "closed": Phase.CLOSED
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 
 
-def _city_poll(poll_id: int) -> Poll:
-    """A published city poll (drafts and building surveys are 404 here)."""
-    poll = public_poll(poll_id=poll_id)
+def _visible_poll(request, poll_id: int) -> Poll:
+    """A published city poll, or a building survey for its verified residents; else 404."""
+    poll = public_poll(poll_id=poll_id) or survey_for_resident(user=request.user, poll_id=poll_id)
     if poll is None:
         raise Http404
     return poll
@@ -102,7 +116,7 @@ class PollListView(generics.ListAPIView):
 class PollDetailView(APIView):
     @extend_schema(responses={200: PollDetailSerializer, 404: ErrorSerializer})
     def get(self, request, poll_id: int):
-        return Response(PollDetailSerializer(_city_poll(poll_id)).data)
+        return Response(PollDetailSerializer(_visible_poll(request, poll_id)).data)
 
 
 class VoteView(APIView):
@@ -114,7 +128,7 @@ class VoteView(APIView):
         responses={201: VoteOutputSerializer, 409: ErrorSerializer, **ERRORS},
     )
     def post(self, request, poll_id: int):
-        poll = _city_poll(poll_id)
+        poll = _visible_poll(request, poll_id)
         body = VoteInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
@@ -140,14 +154,17 @@ class VoteView(APIView):
 class ResultsView(APIView):
     @extend_schema(responses={200: ResultsSerializer, 403: ErrorSerializer, 404: ErrorSerializer})
     def get(self, request, poll_id: int):
-        poll = _city_poll(poll_id)
+        poll = _visible_poll(request, poll_id)
         if not poll.results_visible():
             raise ApiError(
                 status_code=403,
                 code="results_hidden",
                 detail="Results are published after voting closes.",
             )
-        return Response(ResultsSerializer(poll_results(poll=poll)).data)
+        results = poll_results(poll=poll)
+        if poll.is_survey:
+            results.turnout = survey_turnout(poll=poll)
+        return Response(ResultsSerializer(results).data)
 
 
 class ExportView(APIView):
@@ -184,3 +201,64 @@ class PublishView(APIView):
         except PollError as error:
             raise ApiError(status_code=400, code="cannot_publish", detail=str(error)) from error
         return Response(PollDetailSerializer(poll_with_questions(poll_id=poll.pk)).data)
+
+
+def _survey_error(error: SurveyError) -> ApiError:
+    return ApiError(status_code=error.status, code=error.code, detail=str(error))
+
+
+class BuildingSurveysView(generics.ListAPIView):
+    """The surveys of a building, for its verified residents (anyone else: 404)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = PollCardSerializer
+
+    def _check_resident(self, building_id: int) -> None:
+        if self.request.user.verified_building_id != building_id:
+            raise Http404
+
+    @extend_schema(responses={200: PollCardSerializer(many=True), **ERRORS})
+    def get(self, request, building_id: int):
+        self._check_resident(building_id)
+        page = self.paginate_queryset(building_surveys_visible(user=request.user))
+        cards = poll_cards(user=visitor_with_home(user=request.user), polls=page)
+        return self.get_paginated_response(PollCardSerializer(cards, many=True).data)
+
+    @extend_schema(
+        request=SurveyInputSerializer,
+        responses={201: PollDetailSerializer, 409: ErrorSerializer, **ERRORS},
+    )
+    def post(self, request, building_id: int):
+        """Create a survey for your building; it is published at once."""
+        self._check_resident(building_id)
+        body = SurveyInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            poll = survey_create(author=request.user, data=dict(body.validated_data))
+        except SurveyError as error:
+            raise _survey_error(error) from error
+        return Response(
+            PollDetailSerializer(poll_with_questions(poll_id=poll.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ReportView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=ReportInputSerializer,
+        responses={204: None, 409: ErrorSerializer, **ERRORS},
+    )
+    def post(self, request, poll_id: int):
+        """Report a building survey to the city's moderators."""
+        poll = survey_for_resident(user=request.user, poll_id=poll_id)
+        if poll is None:
+            raise Http404
+        body = ReportInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            survey_report(user=request.user, poll=poll, reason=body.validated_data["reason"])
+        except SurveyError as error:
+            raise _survey_error(error) from error
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -192,6 +192,7 @@ class PollResults:
     questions: list[QuestionResult]
     computed_at: datetime | None  # None: not counted yet
     final: bool
+    turnout: "SurveyTurnout | None" = None  # building surveys, for the API
 
 
 def poll_results(*, poll: Poll) -> PollResults:

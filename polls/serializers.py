@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from civic.models import District, Okrug
-from polls.models import Option, Poll, Question, QuestionKind, ResultsVisibility, Scope
+from polls.models import Option, Poll, Question, QuestionKind, ResultsVisibility, Scope, VoteUnit
 from polls.validation import AnswerInput
 
 MAX_ID = 2**31 - 1
@@ -120,6 +120,9 @@ class PollDetailSerializer(serializers.ModelSerializer):
             "closes_at",
             "points",
             "results_visibility",
+            "open_ballot",
+            "vote_unit",
+            "quorum_percent",
             "questions",
         ]
 
@@ -154,8 +157,21 @@ class QuestionResultSerializer(serializers.Serializer):
     rows = RowSerializer(many=True)
 
 
+class TurnoutSerializer(serializers.Serializer):
+    voters = serializers.IntegerField()
+    apartments_voted = serializers.IntegerField()
+    apartments = serializers.IntegerField()
+    verified_residents = serializers.IntegerField()
+    quorum_percent = serializers.IntegerField(allow_null=True)
+    quorum_apartments = serializers.IntegerField(allow_null=True)
+    quorum_reached = serializers.BooleanField(allow_null=True)
+
+
 class ResultsSerializer(serializers.Serializer):
     participants = serializers.IntegerField()
+    turnout = TurnoutSerializer(
+        allow_null=True, default=None, help_text="Building surveys only: null for city polls."
+    )
     final = serializers.BooleanField()
     computed_at = serializers.DateTimeField(allow_null=True)
     questions = QuestionResultSerializer(many=True)
@@ -218,3 +234,22 @@ class PollInputSerializer(StrictSerializer):
         if data["closes_at"] <= data["opens_at"]:
             raise serializers.ValidationError({"closes_at": "Must be after opens_at."})
         return data
+
+
+class SurveyInputSerializer(StrictSerializer):
+    """A resident's building survey: the city poll's questions, the survey's own terms."""
+
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(allow_blank=True, default="", max_length=5000)
+    opens_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    closes_at = serializers.DateTimeField()
+    vote_unit = serializers.ChoiceField(choices=VoteUnit.choices, default=VoteUnit.RESIDENT)
+    open_ballot = serializers.BooleanField(default=False)
+    quorum_percent = serializers.IntegerField(
+        min_value=1, max_value=100, required=False, allow_null=True, default=None
+    )
+    questions = QuestionInputSerializer(many=True, min_length=1, max_length=30)
+
+
+class ReportInputSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=500)
