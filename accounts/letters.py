@@ -39,7 +39,7 @@ def codes_csv(batch: ResidencyCodeBatch) -> bytes:
 
 def letters_pdf(batch: ResidencyCodeBatch) -> bytes:
     """One A5 letter per apartment: the address, the code, how to use it and until when."""
-    pdf = FPDF(format="A5")
+    pdf = FPDF(format=(148, 210))  # A5, in millimetres
     pdf.set_auto_page_break(auto=False)
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))

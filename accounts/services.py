@@ -359,7 +359,11 @@ def residency_claim_request(*, user: User, note: str = "") -> ResidencyClaim:
                     note=note.strip()[:500],
                 )
         except IntegrityError as error:
-            raise ResidencyError(_("Your claim is already waiting for the city staff.")) from error
+            raise ResidencyError(
+                _("Your claim is already waiting for the city staff."),
+                code="claim_pending",
+                status=409,
+            ) from error
 
 
 def residency_claim_decide(

@@ -24,3 +24,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     def verified_email(user, create, extracted, **kwargs):
         if create:
             EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
+
+def verified_resident(building, apartment: str = "1", **fields) -> User:
+    """A resident verified in ``building``, ``apartment`` (as a used code would leave them)."""
+    return UserFactory(
+        home_building=building,
+        apartment=apartment,
+        verified_building=building,
+        verified_apartment=apartment,
+        **fields,
+    )
