@@ -98,9 +98,9 @@ def test_an_expired_code_is_refused(staff):
     building = BuildingFactory()
     codes = codes_for(building, staff)
     resident = UserFactory(home_building=building)
-    with time_machine.travel(timezone.now() + timedelta(days=61)):
-        with pytest.raises(CodeRefused, match="expired"):
-            residency_verify_code(user=resident, code=codes["1"])
+    later = timezone.now() + timedelta(days=61)
+    with time_machine.travel(later), pytest.raises(CodeRefused, match="expired"):
+        residency_verify_code(user=resident, code=codes["1"])
     resident.refresh_from_db()
     assert resident.verified_building is None
 
@@ -252,7 +252,7 @@ def test_a_claim_needs_an_apartment():
         residency_claim_request(user=UserFactory(apartment=""))
 
 
-# --- pages --------------------------------------------------------------------------------------
+# --- pages --------------------------------------------------------------------------------
 
 
 def test_the_code_form_verifies_and_a_wrong_code_is_a_400_with_the_reason(client, staff):
@@ -294,7 +294,7 @@ def test_the_profile_shows_the_verification(client):
     assert "Verified resident" in client.get(reverse("profile")).content.decode()
 
 
-# --- admin ----------------------------------------------------------------------------------------
+# --- admin --------------------------------------------------------------------------------
 
 
 def test_staff_generate_codes_from_the_admin_and_download_csv_and_letters(client, staff):
@@ -360,7 +360,7 @@ def test_staff_decide_a_claim_in_the_admin(client, staff):
     assert (claim.status, claim.reason) == ("verified", "Паспорт")
 
 
-# --- API --------------------------------------------------------------------------------------------
+# --- API ----------------------------------------------------------------------------------
 
 
 def test_api_verify_claim_and_status(client, staff):
