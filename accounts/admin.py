@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.letters import codes_csv, letters_pdf
 from accounts.models import ClaimStatus, CodeAttempt, ResidencyClaim, ResidencyCodeBatch, User
 from accounts.services import ResidencyError, residency_claim_decide, residency_end
+from civic.admin_base import NoAddOrDeleteAdmin, ReadOnlyAdmin
 
 
 @admin.register(User)
@@ -96,7 +97,7 @@ class ClaimDecisionForm(forms.ModelForm):
 
 
 @admin.register(ResidencyClaim)
-class ResidencyClaimAdmin(admin.ModelAdmin):
+class ResidencyClaimAdmin(NoAddOrDeleteAdmin):
     list_display = ["user", "building", "apartment", "status", "method", "created_at"]
     list_filter = ["status", "method"]
     list_select_related = ["user", "building"]
@@ -114,12 +115,6 @@ class ResidencyClaimAdmin(admin.ModelAdmin):
         "decided_at",
     ]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None and obj.status == ClaimStatus.PENDING:
@@ -147,20 +142,15 @@ class ResidencyClaimAdmin(admin.ModelAdmin):
 
 
 @admin.register(ResidencyCodeBatch)
-class ResidencyCodeBatchAdmin(admin.ModelAdmin):
-    """Batches are made by the "Generate residency codes" action on buildings and districts;
-    here staff download them as a CSV list and as printable letters."""
+class ResidencyCodeBatchAdmin(NoAddOrDeleteAdmin):
+    """Batches are made by the "Generate residency codes" action on buildings and districts
+    (so every code is random and bound to an apartment); here staff download them as a CSV
+    list and as printable letters."""
 
     list_display = ["label", "created_by", "created_at", "expires_at", "code_count", "used_count"]
     list_select_related = ["created_by"]
     readonly_fields = ["label", "created_by", "created_at", "expires_at", "downloads"]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False  # made by the action, so every code is random and bound to an apartment
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return (
@@ -219,7 +209,7 @@ LABEL = "accounts_residencycodebatch"
 
 
 @admin.register(CodeAttempt)
-class CodeAttemptAdmin(admin.ModelAdmin):
+class CodeAttemptAdmin(ReadOnlyAdmin):
     """The log of codes residents entered (the codes themselves are not kept)."""
 
     list_display = ["created_at", "user", "outcome"]
@@ -227,12 +217,3 @@ class CodeAttemptAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["user__email"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -129,34 +129,41 @@ def _my_building_page(
 @require_POST
 def residency_verify(request: HttpRequest) -> HttpResponse:
     """Enter the code from the letter posted to the apartment."""
-    resident = resident_with_home(user_id=request.user.pk)
-    form = ResidencyCodeForm(request.POST)
-    if form.is_valid():
-        try:
-            residency_verify_code(user=resident, code=form.cleaned_data["code"])
-        except ResidencyError as error:
-            form.add_error("code", str(error))
-            return _my_building_page(request, resident, status=error.status, code_form=form)
-        messages.success(request, _("Your address is verified. Welcome, neighbour!"))
-        return redirect("my_building")
-    return _my_building_page(request, resident, status=400, code_form=form)
+    return _residency_step(
+        request,
+        form=ResidencyCodeForm(request.POST),
+        form_name="code_form",
+        step=lambda resident, data: residency_verify_code(user=resident, code=data["code"]),
+        success=_("Your address is verified. Welcome, neighbour!"),
+    )
 
 
 @login_required
 @require_POST
 def residency_claim(request: HttpRequest) -> HttpResponse:
     """Ask the city staff to verify the address (when no letter came)."""
+    return _residency_step(
+        request,
+        form=ResidencyClaimForm(request.POST),
+        form_name="claim_form",
+        step=lambda resident, data: residency_claim_request(user=resident, note=data["note"]),
+        success=_("Your claim is sent. The city staff will check it."),
+    )
+
+
+def _residency_step(request: HttpRequest, *, form, form_name: str, step, success: str):
+    """Run a residency service with the form's data; a refusal is shown on "My building"
+    with its status code (400, 409, or 429 for too many tries)."""
     resident = resident_with_home(user_id=request.user.pk)
-    form = ResidencyClaimForm(request.POST)
-    if form.is_valid():
-        try:
-            residency_claim_request(user=resident, note=form.cleaned_data["note"])
-        except ResidencyError as error:
-            form.add_error(None, str(error))
-            return _my_building_page(request, resident, status=error.status, claim_form=form)
-        messages.success(request, _("Your claim is sent. The city staff will check it."))
-        return redirect("my_building")
-    return _my_building_page(request, resident, status=400, claim_form=form)
+    if not form.is_valid():
+        return _my_building_page(request, resident, status=400, **{form_name: form})
+    try:
+        step(resident, form.cleaned_data)
+    except ResidencyError as error:
+        form.add_error(next(iter(form.fields)), str(error))
+        return _my_building_page(request, resident, status=error.status, **{form_name: form})
+    messages.success(request, success)
+    return redirect("my_building")
 
 
 NOTIFICATIONS_PER_PAGE = 20

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from civic.admin_base import NoAddOrDeleteAdmin, ReadOnlyAdmin
 from polls.models import (
     BuildingSurvey,
     ExportKind,
@@ -298,22 +299,13 @@ class PollAdmin(nested_admin.NestedModelAdmin):
 
 
 @admin.register(ExportRecord)
-class ExportRecordAdmin(admin.ModelAdmin):
+class ExportRecordAdmin(ReadOnlyAdmin):
     """Who exported what, when: read-only."""
 
     list_display = ["created_at", "user", "poll", "kind", "file_name"]
     list_filter = ["kind"]
     list_select_related = ["user", "poll"]
     search_fields = ["user__email", "poll__title", "file_name"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # --- moderation of building surveys ------------------------------------------------------------
@@ -362,7 +354,7 @@ class SurveyModerationForm(forms.ModelForm):
 
 
 @admin.register(BuildingSurvey)
-class BuildingSurveyAdmin(admin.ModelAdmin):
+class BuildingSurveyAdmin(NoAddOrDeleteAdmin):
     """Surveys residents created for their buildings: reports first, hide with a reason."""
 
     form = SurveyModerationForm
@@ -402,12 +394,6 @@ class BuildingSurveyAdmin(admin.ModelAdmin):
             .annotate(report_count=Count("reports"))
             .order_by("-report_count", "-opens_at")
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("reports"), ordering="report_count")
     def report_count(self, survey) -> int:

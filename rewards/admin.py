@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from civic.admin_base import ReadOnlyAdmin
 from rewards.models import (
     Achievement,
     CategoryLimit,
@@ -148,20 +149,11 @@ class LedgerEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Wallet)
-class WalletAdmin(admin.ModelAdmin):
+class WalletAdmin(ReadOnlyAdmin):
     list_display = ["user", "balance", "lifetime"]
     search_fields = ["user__email"]
     list_select_related = ["user"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Redemption)
