@@ -95,14 +95,18 @@ def demo_logins() -> list[DemoLogin]:
     return [
         *(DemoLogin(role=role, email=email) for role, email, _group in STAFF_LOGINS),
         *(
-            DemoLogin(
-                role="Resident",
-                email=resident.email,
-                place=f"{resident.home_building.district.okrug}, {resident.home_building.district}",
-            )
+            DemoLogin(role="Resident", email=resident.email, place=_demo_place(resident))
             for resident in residents
         ),
     ]
+
+
+def _demo_place(resident: User) -> str:
+    building = resident.home_building
+    place = f"{building.district.okrug}, {building.district}"
+    if resident.verified_building_id:
+        place += f"; verified resident of {building.address}, sees its building surveys"
+    return place
 
 
 def _verify_emails(users: list[User]) -> None:

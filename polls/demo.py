@@ -1,5 +1,7 @@
 """Demo polls for `make demo`: open, upcoming and closed polls, with ballots cast through the
-real voting service by the demo residents. Loading twice changes nothing."""
+real voting service by the demo residents; and in three buildings with verified residents
+(accounts/demo.py) an open and a closed building survey each, made by the real survey
+service. Loading twice changes nothing."""
 
 import random
 from dataclasses import dataclass, field
@@ -8,10 +10,21 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.demo import DEMO_DOMAIN
 from accounts.models import Notification, User
 from civic.models import Okrug
-from polls.models import Option, Poll, PollStatus, Question, QuestionKind, ResultsVisibility, Scope
+from polls.models import (
+    Option,
+    Poll,
+    PollStatus,
+    Question,
+    QuestionKind,
+    ResultsVisibility,
+    Scope,
+    VoteUnit,
+)
 from polls.selectors import poll_with_questions
+from polls.serializers import SurveyInputSerializer
 from polls.services import (
     NON_ANSWERS,
     ballot_cast,
@@ -21,6 +34,7 @@ from polls.services import (
     polls_due_for_final_tally,
     polls_live_open,
     polls_open_due,
+    survey_create,
 )
 from polls.validation import AnswerInput
 
@@ -145,8 +159,141 @@ DEMO_POLLS = [
 ]
 
 
+@dataclass
+class DemoSurvey:
+    """A building survey; its building is the author's verified home."""
+
+    author: str
+    title: str
+    description: str
+    questions: list[DemoQuestion]
+    starts_in_days: int
+    lasts_days: int
+    voters: int
+    vote_unit: str = VoteUnit.RESIDENT
+    open_ballot: bool = False
+    quorum_percent: int | None = None
+
+
+DEMO_SURVEYS = [
+    DemoSurvey(  # Комсомольский проспект, 4/14: the building of the main demo login
+        author=f"sergey.morozov{DEMO_DOMAIN}",
+        title="Ставить ли шлагбаум во дворе?",
+        description=(
+            "Во двор заезжают чужие машины, жильцам негде встать. Один голос от квартиры; "
+            "решение примем, если проголосуют хотя бы 10% квартир."
+        ),
+        starts_in_days=-24,
+        lasts_days=14,
+        voters=8,
+        vote_unit=VoteUnit.APARTMENT,
+        quorum_percent=10,
+        questions=[
+            DemoQuestion(
+                "Ставить ли шлагбаум на въезде во двор?",
+                QuestionKind.SINGLE,
+                ["Да", "Нет"],
+                non_answers=True,
+            ),
+            DemoQuestion(
+                "Как оплатить установку?",
+                QuestionKind.SINGLE,
+                ["Поровну со всех квартир", "Только автовладельцы", "Попросить помощи у управы"],
+            ),
+        ],
+    ),
+    DemoSurvey(
+        author=f"ekaterina.lebedeva{DEMO_DOMAIN}",
+        title="Когда удобнее провести субботник?",
+        description="Открытое голосование: соседи видят, кто как ответил.",
+        starts_in_days=-2,
+        lasts_days=12,
+        voters=5,
+        open_ballot=True,
+        questions=[
+            DemoQuestion(
+                "Какой день удобнее?",
+                QuestionKind.SINGLE,
+                ["Суббота, 10:00", "Суббота, 14:00", "Воскресенье, 11:00"],
+            ),
+            DemoQuestion(
+                "Что сделать в первую очередь? Выберите до двух.",
+                QuestionKind.MULTIPLE,
+                ["Убрать листья", "Покрасить скамейки", "Посадить цветы", "Вымыть окна в подъезде"],
+                {"max_choices": 2},
+            ),
+        ],
+    ),
+    DemoSurvey(  # улица Большая Полянка, 10
+        author=f"dmitriy.fedorov{DEMO_DOMAIN}",
+        title="Нужен ли домофон с видеокамерой?",
+        description="Управляющая компания предлагает заменить домофон. Нужна половина квартир.",
+        starts_in_days=-30,
+        lasts_days=20,
+        voters=6,
+        quorum_percent=50,
+        questions=[
+            DemoQuestion(
+                "Менять ли домофон на новый, с камерой?", QuestionKind.SINGLE, ["Да", "Нет"]
+            ),
+            DemoQuestion("Как вы оцениваете нынешний домофон?", QuestionKind.SCALE),
+        ],
+    ),
+    DemoSurvey(
+        author=f"tatyana.egorova{DEMO_DOMAIN}",
+        title="Какие цветы посадить у подъезда?",
+        description="Один голос от квартиры. Посадим весной, если проголосует четверть квартир.",
+        starts_in_days=-1,
+        lasts_days=14,
+        voters=3,
+        vote_unit=VoteUnit.APARTMENT,
+        quorum_percent=25,
+        questions=[
+            DemoQuestion(
+                "Выберите до двух",
+                QuestionKind.MULTIPLE,
+                ["Тюльпаны", "Петунии", "Бархатцы", "Розы"],
+                {"max_choices": 2},
+            ),
+        ],
+    ),
+    DemoSurvey(  # улица Генерала Тюленева, 2
+        author=f"lyudmila.belova{DEMO_DOMAIN}",
+        title="Куда поставить велопарковку?",
+        description="Управа поставит одну велопарковку на 10 мест.",
+        starts_in_days=-40,
+        lasts_days=14,
+        voters=7,
+        questions=[
+            DemoQuestion(
+                "Где она нужнее?",
+                QuestionKind.SINGLE,
+                ["У первого подъезда", "У детской площадки", "Возле гаражей"],
+            ),
+        ],
+    ),
+    DemoSurvey(
+        author=f"roman.kiselev{DEMO_DOMAIN}",
+        title="Ремонт детской площадки: что важнее?",
+        description="Расставьте два главных пожелания; итоги покажем после закрытия.",
+        starts_in_days=-4,
+        lasts_days=21,
+        voters=4,
+        questions=[
+            DemoQuestion(
+                "Что сделать первым?",
+                QuestionKind.RANKING,
+                ["Мягкое покрытие", "Новые качели", "Горка", "Песочница с навесом"],
+                {"max_choices": 2},
+            ),
+        ],
+    ),
+]
+
+
 def demo_polls_load() -> int:
-    """Create the demo polls that do not exist yet; return how many were created."""
+    """Create the demo polls and building surveys that do not exist yet (verifying the
+    demo buildings' residents first); return how many were created."""
     existing = set(
         Poll.objects.filter(title__in=[p.title for p in DEMO_POLLS]).values_list("title", flat=True)
     )
@@ -157,6 +304,7 @@ def demo_polls_load() -> int:
             continue
         _demo_poll_create(demo, rng)
         created += 1
+    created += _demo_surveys_load()
     _demo_count()
     return created
 
@@ -255,3 +403,76 @@ def _demo_answer(question: Question, rng: random.Random) -> AnswerInput | None:
     if rng.random() < 0.2:
         return AnswerInput(question.pk, text=rng.choice(["Больше скамеек", "Освещение вечером"]))
     return None
+
+
+def _demo_surveys_load() -> int:
+    """Create the demo surveys that their authors have not created yet; return how many."""
+    existing = set(
+        Poll.objects.filter(
+            scope=Scope.BUILDING, created_by__email__endswith=DEMO_DOMAIN
+        ).values_list("created_by__email", "title")
+    )
+    rng = random.Random(SEED)  # noqa: S311 - demo data, not security
+    missing = [demo for demo in DEMO_SURVEYS if (demo.author, demo.title) not in existing]
+    for demo in missing:
+        _demo_survey_create(demo, rng)
+    return len(missing)
+
+
+def _demo_survey_create(demo: DemoSurvey, rng: random.Random) -> None:
+    """Created now through the survey service (which refuses past dates), voted, then moved
+    to its dates: into the past for a closed survey, which ``_demo_count`` then closes,
+    tallies and publishes like any other. Announcements count as emailed long ago."""
+    now = timezone.now()
+    opens_at = now + timedelta(days=demo.starts_in_days)
+    closes_at = opens_at + timedelta(days=demo.lasts_days)
+    body = SurveyInputSerializer(
+        data={
+            "title": demo.title,
+            "description": demo.description,
+            "closes_at": max(closes_at, now + timedelta(days=1)),
+            "vote_unit": demo.vote_unit,
+            "open_ballot": demo.open_ballot,
+            "quorum_percent": demo.quorum_percent,
+            "questions": [_demo_survey_question(question) for question in demo.questions],
+        }
+    )
+    body.is_valid(raise_exception=True)
+    with transaction.atomic():
+        poll = survey_create(
+            author=User.objects.get(email=demo.author), data=dict(body.validated_data)
+        )
+        _demo_survey_votes(poll, demo, rng, closed=closes_at <= now)
+        Poll.objects.filter(pk=poll.pk).update(opens_at=opens_at, closes_at=closes_at)
+        Notification.objects.filter(key=f"poll:{poll.pk}:new").update(emailed_at=now)
+
+
+def _demo_survey_question(demo: DemoQuestion) -> dict:
+    texts = [*demo.options, *(NON_ANSWERS if demo.non_answers else ())]
+    return {
+        "text": demo.text,
+        "kind": demo.kind,
+        **demo.settings,
+        "options": [{"text": text, "is_non_answer": text in NON_ANSWERS} for text in texts],
+    }
+
+
+def _demo_survey_votes(poll: Poll, demo: DemoSurvey, rng: random.Random, *, closed: bool) -> None:
+    """The first verified residents vote, one per apartment where that is the rule. The
+    printed demo logins leave open surveys alone: that vote is for whoever tries the demo."""
+    voters = User.objects.filter(verified_building_id=poll.building_id, is_active=True)
+    if not closed:
+        voters = voters.exclude(email__startswith="resident.")
+    full_poll = poll_with_questions(poll_id=poll.pk)
+    questions = list(full_poll.questions.all())
+    apartments: set[str] = set()
+    cast = 0
+    for voter in voters.select_related("home_building__district").order_by("pk"):
+        if cast == demo.voters:
+            break
+        if full_poll.per_apartment and voter.verified_apartment in apartments:
+            continue
+        answers = [_demo_answer(question, rng) for question in questions]
+        ballot_cast(user=voter, poll=full_poll, answers=[a for a in answers if a])
+        apartments.add(voter.verified_apartment)
+        cast += 1

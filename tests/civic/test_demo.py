@@ -4,11 +4,15 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.db.models import Count
+from django.urls import reverse
 
+from accounts.demo import DEMO_DOMAIN, VERIFIED_LOGIN
 from accounts.groups import CITY_ADMINS, CITY_STAFF
-from accounts.models import User
+from accounts.models import ClaimMethod, ClaimStatus, ResidencyClaim, ResidencyCodeBatch, User
 from civic.demo import DEMO_PASSWORD, demo_logins
 from civic.models import Building, District, Okrug
+from polls.models import Ballot, Phase, Poll, Scope, VoteUnit
+from polls.selectors import building_surveys, survey_turnout
 
 
 @pytest.mark.django_db
@@ -29,7 +33,7 @@ def test_demo_city_loads_once_with_logins_in_every_okrug(city_groups):
 
     call_command("load_demo", stdout=(out := StringIO()))
     assert "0 buildings created" in out.getvalue() and "0 residents created" in out.getvalue()
-    assert "0 polls and 0 rewards created" in out.getvalue()
+    assert "0 verified in their buildings; 0 polls and surveys and 0 rewards" in out.getvalue()
     call_command("rewards_audit", stdout=StringIO())  # the demo's points add up
     assert User.objects.filter(is_staff=False).count() == residents.count()
 
@@ -41,3 +45,59 @@ def test_demo_city_loads_once_with_logins_in_every_okrug(city_groups):
         assert authenticate(email=login.email, password=DEMO_PASSWORD) is not None, login.email
     assert User.objects.get(email="admin@demo.civic.local").groups.get().name == CITY_ADMINS
     assert User.objects.get(email="analyst@demo.civic.local").groups.get().name == CITY_STAFF
+
+
+@pytest.mark.django_db
+def test_demo_has_verified_residents_with_open_and_closed_building_surveys(city_groups, client):
+    """Three buildings have 6–12 verified residents (some sharing an apartment), verified by
+    code and by staff; each has an open and a closed survey; the closed ones are finally
+    tallied and published, one reaching its quorum and one not; the main resident login sees
+    them under "My building" and may vote in the open one; a claim waits for the staff and
+    one building's code batch is there to download. Loading again changes nothing."""
+    call_command("load_demo", stdout=StringIO())
+
+    demo_users = User.objects.filter(email__endswith=DEMO_DOMAIN)
+    verified = demo_users.filter(verified_building__isnull=False)
+    buildings = verified.values("verified_building").annotate(
+        residents=Count("pk"), apartments=Count("verified_apartment", distinct=True)
+    )
+    assert len(buildings) == 3
+    for building in buildings:
+        assert 6 <= building["residents"] <= 12
+        assert building["apartments"] < building["residents"]  # neighbours share a flat
+    claims = ResidencyClaim.objects.filter(user__in=demo_users)
+    methods = set(claims.filter(status=ClaimStatus.VERIFIED).values_list("method", flat=True))
+    assert methods == {ClaimMethod.CODE, ClaimMethod.STAFF}
+    assert claims.filter(status=ClaimStatus.PENDING).count() == 1
+    batch = ResidencyCodeBatch.objects.get(created_by__email__endswith=DEMO_DOMAIN)
+    assert batch.codes.filter(used_at__isnull=False).exists()
+
+    surveys = Poll.objects.filter(
+        scope=Scope.BUILDING, created_by__email__endswith=DEMO_DOMAIN
+    ).select_related("building", "tally")
+    for building in buildings:
+        phases = {s.phase() for s in surveys if s.building_id == building["verified_building"]}
+        assert phases == {Phase.OPEN, Phase.CLOSED}
+    open_surveys = [s for s in surveys if s.phase() == Phase.OPEN]
+    assert any(s.open_ballot for s in open_surveys)
+    assert any(s.vote_unit == VoteUnit.APARTMENT and s.quorum_percent for s in open_surveys)
+    closed = [s for s in surveys if s.phase() == Phase.CLOSED]
+    for survey in closed:
+        assert survey.closed_at and survey.tallied_at and survey.results_published_at
+        assert survey.tally.final and survey.tally.participants > 0
+    assert {survey_turnout(poll=s).quorum_reached for s in closed} >= {True, False}
+    assert Ballot.objects.filter(poll__in=open_surveys, voter__isnull=False).exists()
+
+    login = User.objects.get(email=VERIFIED_LOGIN)
+    mine = building_surveys(user=login)
+    assert mine.open and mine.closed
+    assert all(card.can_vote for card in mine.open)
+    client.force_login(login)
+    page = client.get(reverse("my_building")).content.decode()
+    assert all(card.poll.title in page for card in [*mine.open, *mine.closed])
+
+    counts = (verified.count(), claims.count(), surveys.count())
+    call_command("load_demo", stdout=(out := StringIO()))
+    assert "0 verified in their buildings; 0 polls and surveys and 0 rewards" in out.getvalue()
+    assert (verified.count(), claims.count(), surveys.count()) == counts
+    call_command("rewards_audit", stdout=StringIO())

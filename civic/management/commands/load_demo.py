@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from accounts.demo import demo_residency_load
 from civic.demo import demo_city_load, demo_residents_load, demo_staff_ensure
 from polls.demo import demo_polls_load
 from rewards.demo import demo_rewards_load
@@ -14,10 +15,12 @@ class Command(BaseCommand):
         city = demo_city_load()
         residents = demo_residents_load()
         demo_staff_ensure()
+        verified = demo_residency_load()
         polls = demo_polls_load()
         rewards = demo_rewards_load()
         self.stdout.write(
             f"demo city: {city.buildings_created} buildings created, "
-            f"{city.buildings_unchanged} already there; {residents} residents created; "
-            f"{polls} polls and {rewards} rewards created"
+            f"{city.buildings_unchanged} already there; {residents} residents created, "
+            f"{verified} verified in their buildings; {polls} polls and surveys and "
+            f"{rewards} rewards created"
         )
