@@ -167,7 +167,7 @@ class ResidencyCodeBatchAdmin(NoAddOrDeleteAdmin):
     def code_count(self, batch) -> int:
         return batch.code_count
 
-    @admin.display(description=_("used"))
+    @admin.display(description=_("codes used"))
     def used_count(self, batch) -> int:
         return batch.used_count
 

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.models import (
     CODE_ALPHABET,
@@ -224,9 +224,11 @@ class TooManyCodeTries(ResidencyError):
 
 
 CODE_MESSAGES = {
-    CodeOutcome.WRONG: _lazy("This code is not valid for your building. Check it and try again."),
-    CodeOutcome.USED: _lazy("This code has already been used."),
-    CodeOutcome.EXPIRED: _lazy("This code has expired. Ask the city for a new letter."),
+    CodeOutcome.WRONG: gettext_lazy(
+        "This code is not valid for your building. Check it and try again."
+    ),
+    CodeOutcome.USED: gettext_lazy("This code has already been used."),
+    CodeOutcome.EXPIRED: gettext_lazy("This code has expired. Ask the city for a new letter."),
 }
 CODE_ATTEMPT_WINDOW = timedelta(hours=1)
 

@@ -9,7 +9,7 @@ Field names: ``q<id>`` (single, multiple, scale, text), ``q<id>_other`` (the "Ot
 from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from polls.models import KINDS_WITH_OPTIONS, Question, QuestionKind, VoteUnit
 from polls.validation import AnswerInput, InvalidBallot, ranking_places
@@ -76,70 +76,78 @@ def _rated_rows(question: Question, data: QueryDict, name: str) -> dict[int, int
 
 
 class SurveyForm(forms.Form):
-    title = forms.CharField(label=_lazy("Title"), max_length=200)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
     description = forms.CharField(
-        label=_lazy("Description"),
+        label=gettext_lazy("Description"),
         required=False,
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     opens_at = forms.DateTimeField(
-        label=_lazy("Opens"),
+        label=gettext_lazy("Opens"),
         required=False,
-        help_text=_lazy("Leave empty to open now."),
+        help_text=gettext_lazy("Leave empty to open now."),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     closes_at = forms.DateTimeField(
-        label=_lazy("Closes"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=gettext_lazy("Closes"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     vote_unit = forms.ChoiceField(
-        label=_lazy("Who votes"),
+        label=gettext_lazy("Who votes"),
         choices=VoteUnit.choices,
         initial=VoteUnit.RESIDENT,
         widget=forms.RadioSelect,
     )
     open_ballot = forms.TypedChoiceField(
-        label=_lazy("Ballot"),
+        label=gettext_lazy("Ballot"),
         choices=[
-            ("false", _lazy("Secret: nobody sees how a neighbour voted; results after closing")),
-            ("true", _lazy("Open: neighbours see who voted for what; results as votes come in")),
+            (
+                "false",
+                gettext_lazy("Secret: nobody sees how a neighbour voted; results after closing"),
+            ),
+            (
+                "true",
+                gettext_lazy("Open: neighbours see who voted for what; results as votes come in"),
+            ),
         ],
         coerce=lambda value: value == "true",
         initial="false",
         widget=forms.RadioSelect,
     )
     quorum_percent = forms.IntegerField(
-        label=_lazy("Quorum, % of apartments"),
+        label=gettext_lazy("Quorum, percent of apartments"),
         required=False,
         min_value=1,
         max_value=100,
-        help_text=_lazy("Optional: the results will say whether this share of apartments voted."),
+        help_text=gettext_lazy(
+            "Optional: the results will say whether this share of apartments voted."
+        ),
     )
 
 
 class QuestionForm(forms.Form):
     """One question of a survey; options one per line (for a matrix, its rows)."""
 
-    text = forms.CharField(label=_lazy("Question"), max_length=500)
+    text = forms.CharField(label=gettext_lazy("Question"), max_length=500)
     kind = forms.ChoiceField(
-        label=_lazy("Kind"), choices=QuestionKind.choices, initial=QuestionKind.SINGLE
+        label=gettext_lazy("Kind"), choices=QuestionKind.choices, initial=QuestionKind.SINGLE
     )
     required = forms.BooleanField(
-        label=_lazy("An answer is required"), required=False, initial=True
+        label=gettext_lazy("An answer is required"), required=False, initial=True
     )
     options = forms.CharField(
-        label=_lazy("Options"),
+        label=gettext_lazy("Options"),
         required=False,
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_lazy("One per line. For a matrix, the rows to rate."),
+        help_text=gettext_lazy("One per line. For a matrix, the rows to rate."),
     )
-    other = forms.BooleanField(label=_lazy("Add “Other, please specify”"), required=False)
+    other = forms.BooleanField(label=gettext_lazy("Add “Other, please specify”"), required=False)
     scale_min = forms.IntegerField(
-        label=_lazy("Scale from"), initial=1, min_value=-100, max_value=100
+        label=gettext_lazy("Scale from"), initial=1, min_value=-100, max_value=100
     )
     scale_max = forms.IntegerField(
-        label=_lazy("Scale to"), initial=5, min_value=-100, max_value=100
+        label=gettext_lazy("Scale to"), initial=5, min_value=-100, max_value=100
     )
 
     def clean(self):
@@ -185,7 +193,7 @@ def survey_data(*, survey: SurveyForm, questions) -> dict:
 
 class ReportForm(forms.Form):
     reason = forms.CharField(
-        label=_lazy("What is wrong with this survey?"),
+        label=gettext_lazy("What is wrong with this survey?"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )

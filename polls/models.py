@@ -97,7 +97,7 @@ class Poll(models.Model):
         _("who votes"), max_length=10, choices=VoteUnit.choices, default=VoteUnit.RESIDENT
     )
     quorum_percent = models.PositiveSmallIntegerField(
-        _("quorum, % of apartments"), null=True, blank=True
+        _("quorum, percent of apartments"), null=True, blank=True
     )
     hidden_at = models.DateTimeField(_("hidden"), null=True, blank=True, editable=False)
     hidden_reason = models.CharField(_("reason for hiding"), max_length=500, blank=True)

@@ -6,8 +6,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
 from polls.models import Phase, Poll, Scope
@@ -39,8 +38,8 @@ def resident_age(*, user: User, now: datetime) -> int | None:
     return None if user.birth_year is None else timezone.localdate(now).year - user.birth_year
 
 
-ALREADY_VOTED = _lazy("You have already voted in this poll.")
-APARTMENT_VOTED = _lazy(
+ALREADY_VOTED = gettext_lazy("You have already voted in this poll.")
+APARTMENT_VOTED = gettext_lazy(
     "A resident of your apartment has already voted: in this survey one vote per apartment "
     "counts, the first one."
 )

@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import NotificationKind, User
 from accounts.notifications import notifications_create
@@ -243,7 +243,7 @@ def poll_duplicate(*, poll: Poll, created_by: User | None = None) -> Poll:
     return copy
 
 
-NON_ANSWERS_ONLY_FOR_CHOICES = _lazy(
+NON_ANSWERS_ONLY_FOR_CHOICES = gettext_lazy(
     "Standard non-answers fit single and multiple choice questions only."
 )
 
@@ -540,11 +540,22 @@ def _survey_schedule_check(*, opens_at: datetime, closes_at: datetime, now: date
         raise SurveyError(_("The survey must close after it opens."))
     if opens_at - now > longest:
         raise SurveyError(
-            _("A survey may be scheduled to open at most %(days)d days ahead.")
+            ngettext(
+                "A survey may be scheduled to open at most %(days)d day ahead.",
+                "A survey may be scheduled to open at most %(days)d days ahead.",
+                longest.days,
+            )
             % {"days": longest.days}
         )
     if closes_at - opens_at > longest:
-        raise SurveyError(_("A survey may run for at most %(days)d days.") % {"days": longest.days})
+        raise SurveyError(
+            ngettext(
+                "A survey may run for at most %(days)d day.",
+                "A survey may run for at most %(days)d days.",
+                longest.days,
+            )
+            % {"days": longest.days}
+        )
 
 
 def _survey_limit_check(*, author: User, now: datetime) -> None:
@@ -554,7 +565,11 @@ def _survey_limit_check(*, author: User, now: datetime) -> None:
     ).count()
     if running >= limit:
         raise SurveyError(
-            _("You already have %(count)d surveys open or upcoming, the most allowed.")
+            ngettext(
+                "You already have %(count)d survey open or upcoming, the most allowed.",
+                "You already have %(count)d surveys open or upcoming, the most allowed.",
+                limit,
+            )
             % {"count": limit},
             code="too_many_surveys",
             status=409,

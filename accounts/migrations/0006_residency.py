@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('apartment', models.CharField(max_length=10, verbose_name='apartment')),
                 ('status', models.CharField(choices=[('pending', 'Waiting for staff'), ('verified', 'Verified'), ('rejected', 'Declined'), ('ended', 'Ended (moved away)')], default='pending', max_length=10, verbose_name='status')),
-                ('method', models.CharField(choices=[('code', 'Code from a letter'), ('staff', 'Approved by staff')], max_length=10, verbose_name='verified by')),
+                ('method', models.CharField(choices=[('code', 'Code from a letter'), ('staff', 'Approved by staff')], max_length=10, verbose_name='method')),
                 ('note', models.CharField(blank=True, max_length=500, verbose_name="resident's note")),
                 ('reason', models.CharField(blank=True, max_length=500, verbose_name="staff's reason")),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='claimed')),
@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('apartment', models.CharField(max_length=10, verbose_name='apartment')),
                 ('code', models.CharField(default=accounts.models.new_residency_code, max_length=10, unique=True, verbose_name='code')),
-                ('used_at', models.DateTimeField(blank=True, null=True, verbose_name='used')),
+                ('used_at', models.DateTimeField(blank=True, null=True, verbose_name='used at')),
             ],
             options={
                 'verbose_name': 'residency code',
@@ -64,7 +64,7 @@ class Migration(migrations.Migration):
             name='ResidencyCodeBatch',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=300, verbose_name='for')),
+                ('label', models.CharField(max_length=300, verbose_name='buildings')),
                 ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='generated')),
                 ('expires_at', models.DateTimeField(verbose_name='expires')),
             ],

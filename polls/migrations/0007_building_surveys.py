@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='poll',
             name='quorum_percent',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='quorum, % of apartments'),
+            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='quorum, percent of apartments'),
         ),
         migrations.AddField(
             model_name='poll',

@@ -43,6 +43,12 @@ from tests.civic.factories import BuildingFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english(client, settings):
+    """These tests read the pages' English text (the site defaults to Russian)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+
 @pytest.fixture
 def staff(city_groups):
     from django.contrib.auth.models import Group
