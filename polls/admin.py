@@ -27,6 +27,7 @@ from polls.services import (
     NON_ANSWERS_ONLY_FOR_CHOICES,
     PollError,
     poll_duplicate,
+    poll_has_votes,
     poll_is_locked,
     poll_publish,
     poll_unpublish,
@@ -225,6 +226,18 @@ class PollAdmin(nested_admin.NestedModelAdmin):
                 messages.WARNING,
             )
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_delete_permission(self, request, obj=None):
+        """Ballots are append-only (the database refuses to delete them): a poll with votes
+        stays. Drafts and polls nobody voted in can be deleted."""
+        if obj is not None and poll_has_votes(poll_id=obj.pk):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # would try polls with votes too
+        return actions
 
     def save_model(self, request, obj, form, change):
         if not change:

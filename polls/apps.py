@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class PollsConfig(AppConfig):
     name = "polls"
     verbose_name = _("Polls")
+
+    def ready(self):
+        from polls import checks  # noqa: F401  (registers the system checks)

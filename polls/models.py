@@ -6,6 +6,7 @@ answers have random UUID keys, no timestamps, and no reference to the participat
 
 import secrets
 import uuid
+from datetime import UTC
 
 from django.conf import settings
 from django.db import models
@@ -481,3 +482,65 @@ class SurveyReport(models.Model):
 
     def __str__(self) -> str:
         return self.reason[:60]
+
+
+# --- the ballot log (docs/decisions/0007) -----------------------------------------------------
+
+
+class LogLeaf(models.Model):
+    """A ballot's place in its poll's append-only Merkle log, and its leaf hash."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="+")
+    index = models.PositiveIntegerField()
+    ballot = models.OneToOneField(Ballot, on_delete=models.PROTECT, related_name="log_leaf")
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["poll", "index"], name="log_leaf_once")]
+
+    def __str__(self) -> str:
+        return f"{self.poll_id}#{self.index}"
+
+
+class LogNode(models.Model):
+    """The hash of a complete subtree above the leaves: ``2**level`` leaves from leaf
+    ``index * 2**level``. Stored once complete, so a proof reads O(log n) rows."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    index = models.PositiveIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "level", "index"], name="log_node_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.poll_id}@{self.level}/{self.index}"
+
+
+class TreeHead(models.Model):
+    """A signed checkpoint of a poll's log: its size and root at a time, with the proof that
+    it extends the previous checkpoint without changing it."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="tree_heads")
+    size = models.PositiveIntegerField(_("ballots"))
+    root = models.CharField(_("root hash"), max_length=64)
+    created_at = models.DateTimeField(_("time"))
+    signature = models.CharField(_("signature"), max_length=128)
+    consistency_proof = models.JSONField(default=list)  # hex hashes, from the previous head
+
+    class Meta:
+        ordering = ["poll", "size"]
+        verbose_name = _("tree head")
+        verbose_name_plural = _("tree heads")
+        constraints = [models.UniqueConstraint(fields=["poll", "size"], name="tree_head_once")]
+
+    def __str__(self) -> str:
+        return f"{self.poll_id}: {self.size}"
+
+    @property
+    def time(self) -> str:
+        """The signed spelling of ``created_at``: UTC, to the second."""
+        return self.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

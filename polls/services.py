@@ -14,6 +14,7 @@ from accounts.models import NotificationKind, User
 from accounts.notifications import notifications_create
 from civic.db import violated_constraint
 from civic.models import Building
+from polls.ballot_log import ballot_log_checkpoint
 from polls.models import (
     CHOICE_KINDS,
     KINDS_WITH_OPTIONS,
@@ -434,7 +435,10 @@ def poll_results_publish(*, poll_id: int) -> bool:
     """Publish the final results of a tallied poll and notify every participant, once.
 
     Returns whether this call published them (False if already published or not tallied).
+    The ballot log is checkpointed first, so the published log holds every counted ballot.
     """
+    if Poll.objects.filter(pk=poll_id, results_published_at__isnull=True).exists():
+        ballot_log_checkpoint(poll_id=poll_id)
     now = timezone.now()
     with transaction.atomic():
         published = Poll.objects.filter(

@@ -10,7 +10,7 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
-from polls import services
+from polls import ballot_log, services
 
 logger = logging.getLogger(__name__)
 
@@ -64,3 +64,13 @@ def refresh_live_results() -> list[int]:
     for poll_id in polls:
         services.poll_tally(poll_id=poll_id, final=False)
     return polls
+
+
+@shared_task(**DATABASE_RETRY)
+def checkpoint_ballot_logs() -> list[int]:
+    """Append the ballots cast since the last checkpoint to each poll's log, and sign."""
+    checkpointed = []
+    for poll_id in ballot_log.polls_with_unlogged_ballots():
+        if ballot_log.ballot_log_checkpoint(poll_id=poll_id) is not None:
+            checkpointed.append(poll_id)
+    return checkpointed

@@ -1,16 +1,21 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import visitor_with_home
 from civic.models import Building, District, Okrug
+from civic_verify.records import tree_head_message
+from polls.ballot_log import ballot_check, participation_curve, public_key_hex, tree_heads
 from polls.forms import QuestionFormSet, ReportForm, SurveyForm, answers_from_post, survey_data
 from polls.models import Poll, PollStatus
+from polls.open_data import FILES as OPEN_DATA_FILES
+from polls.open_data import file_available, open_data_stream
 from polls.rules import refusal_status, vote_refusal
 from polls.selectors import (
     home_polls,
@@ -179,3 +184,81 @@ def survey_report_page(request: HttpRequest, poll_id: int) -> HttpResponse:
     visitor = visitor_with_home(user=request.user)
     status = 409 if form.has_error("reason", "already_reported") else 400
     return _detail_page(request, poll, visitor, {"report_form": form}, status=status)
+
+
+# --- verifiable results: the ballot log, "Check my vote" and open data ---------------------
+
+
+def _city_poll_or_404(poll_id: int) -> Poll:
+    poll = public_poll(poll_id=poll_id)
+    if poll is None:
+        raise Http404
+    return poll
+
+
+def check_vote(request: HttpRequest) -> HttpResponse:
+    """Find a ballot by its receipt and prove it is in the signed log; the page's script
+    repeats the proof in the browser, so nobody has to trust the server's word."""
+    receipt = request.GET.get("receipt", "").strip()[:40]
+    context = {"receipt": receipt, "public_key": public_key_hex()}
+    if not receipt:
+        return render(request, "polls/check_vote.html", context)
+    found = ballot_check(receipt=receipt)
+    if found is None:
+        context["error"] = _("No ballot has this receipt. Check the code and try again.")
+        return render(request, "polls/check_vote.html", context, status=404)
+    context["found"] = found
+    if found.head is not None:
+        context["proof_data"] = {
+            "record": found.record,
+            "index": found.index,
+            "size": found.head.size,
+            "proof": found.proof,
+            "root": found.head.root,
+            "signature": found.head.signature,
+            "head_message": tree_head_message(
+                poll=found.ballot.poll_id,
+                size=found.head.size,
+                root=found.head.root,
+                time=found.head.time,
+            ).decode(),
+            "public_key": public_key_hex(),
+        }
+    return render(request, "polls/check_vote.html", context)
+
+
+def ballot_log_page(request: HttpRequest, poll_id: int) -> HttpResponse:
+    """A poll's signed checkpoints, its participation curve and its open data."""
+    poll = _city_poll_or_404(poll_id)
+    heads = tree_heads(poll_id=poll.pk)
+    return render(
+        request,
+        "polls/ballot_log.html",
+        {
+            "poll": poll,
+            "heads": heads,
+            "curve": participation_curve(heads),
+            "files": [name for name in OPEN_DATA_FILES if file_available(poll, name)],
+            "licence": settings.OPEN_DATA_LICENCE,
+            "public_key": public_key_hex(),
+        },
+    )
+
+
+def open_data_file(request: HttpRequest, poll_id: int, name: str) -> HttpResponse:
+    poll = _city_poll_or_404(poll_id)
+    if name not in OPEN_DATA_FILES:
+        raise Http404
+    if not file_available(poll, name):
+        return render(request, "polls/results_hidden.html", {"poll": poll}, status=403)
+    response = StreamingHttpResponse(
+        open_data_stream(poll, name), content_type=OPEN_DATA_FILES[name]
+    )
+    response["Content-Disposition"] = f'inline; filename="poll-{poll.pk}-{name}"'
+    response["Access-Control-Allow-Origin"] = "*"  # open data: any site may fetch it
+    return response
+
+
+def ballot_log_key(request: HttpRequest) -> HttpResponse:
+    """The public key that checks every tree head, as plain text."""
+    return HttpResponse(public_key_hex() + "\n", content_type="text/plain; charset=utf-8")

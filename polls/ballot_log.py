@@ -1,0 +1,326 @@
+"""The ballot log of a poll (docs/decisions/0007): writes (checkpoints) and reads (proofs,
+open data) kept together because they share one data structure — an RFC 9162 Merkle tree
+whose leaves are ballots in checkpoint order and whose complete subtrees are stored.
+
+Voting never touches the log. Every few minutes ``ballot_log_checkpoint`` appends the
+ballots cast since the last checkpoint as one batch, ordered by receipt (so the order in
+the log tells no more than the batch), and signs a tree head with a consistency proof from
+the previous one. The Merkle arithmetic is ``civic_verify``'s, which anyone can run.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from civic_verify.merkle import (
+    consistency_proof,
+    inclusion_proof,
+    leaf_hash,
+    node_hash,
+    subtree_hash,
+)
+from civic_verify.records import ballot_record, canonical, tree_head_message
+from polls.models import Ballot, LogLeaf, LogNode, Poll, QuestionKind, Scope, TreeHead
+
+PLACEHOLDER = bytes(32)
+
+# The ballots not in the log yet, with their answers as [question, option, value] (free
+# text left out), in receipt order.
+UNLOGGED_BALLOTS_SQL = """
+    SELECT b.id, b.receipt, b.okrug_id, b.age_band,
+           COALESCE(json_agg(json_build_array(a.question_id, a.option_id, a.value))
+                    FILTER (WHERE a.id IS NOT NULL), '[]')
+    FROM polls_ballot b
+    LEFT JOIN polls_answer a ON a.ballot_id = b.id AND a.question_id = ANY(%(questions)s)
+    WHERE b.poll_id = %(poll)s
+      AND NOT EXISTS (SELECT 1 FROM polls_logleaf l WHERE l.ballot_id = b.id)
+    GROUP BY b.id
+    ORDER BY b.receipt
+"""
+LOGGED_BALLOTS_SQL = """
+    SELECT l.index, b.receipt, b.okrug_id, b.age_band,
+           COALESCE(json_agg(json_build_array(a.question_id, a.option_id, a.value))
+                    FILTER (WHERE a.id IS NOT NULL), '[]')
+    FROM polls_logleaf l
+    JOIN polls_ballot b ON b.id = l.ballot_id
+    LEFT JOIN polls_answer a ON a.ballot_id = b.id AND a.question_id = ANY(%(questions)s)
+    WHERE l.poll_id = %(poll)s AND l.index >= %(start)s AND l.index < %(end)s
+    GROUP BY l.index, b.id
+    ORDER BY l.index
+"""
+OPEN_DATA_BATCH = 5000
+
+
+@cache
+def signing_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(settings.BALLOT_LOG_SIGNING_KEY))
+
+
+def public_key_hex() -> str:
+    return signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+
+
+def is_logged(poll: Poll) -> bool:
+    """City polls are logged; building surveys are private to their building."""
+    return poll.scope != Scope.BUILDING
+
+
+def _logged_questions(poll_id: int) -> list[int]:
+    return list(
+        Poll.objects.get(pk=poll_id)
+        .questions.exclude(kind=QuestionKind.TEXT)
+        .values_list("pk", flat=True)
+    )
+
+
+# --- writes -----------------------------------------------------------------------------------
+
+
+def ballot_log_checkpoint(*, poll_id: int) -> TreeHead | None:
+    """Append the ballots cast since the last checkpoint and sign the new tree head; None
+    if there were none. The poll row is locked FOR NO KEY UPDATE, which serialises
+    checkpoints of one poll but does not block votes (they take KEY SHARE)."""
+    with transaction.atomic():
+        poll = Poll.objects.select_for_update(no_key=True).get(pk=poll_id)
+        if not is_logged(poll):
+            return None
+        size = LogLeaf.objects.filter(poll_id=poll_id).count()
+        with connection.cursor() as cursor:
+            parameters = {"poll": poll_id, "questions": _logged_questions(poll_id)}
+            cursor.execute(UNLOGGED_BALLOTS_SQL, parameters)
+            batch = cursor.fetchall()
+        if not batch:
+            return None
+        leaves = [
+            LogLeaf(
+                poll_id=poll_id, index=size + offset, ballot_id=row[0], hash=_leaf(poll_id, row)
+            )
+            for offset, row in enumerate(batch)
+        ]
+        LogLeaf.objects.bulk_create(leaves, batch_size=5000)
+        _nodes_append(poll_id=poll_id, old_size=size, leaves=[bytes(leaf.hash) for leaf in leaves])
+        return _tree_head_sign(poll_id=poll_id, size=size + len(leaves))
+
+
+def _leaf(poll_id: int, row) -> bytes:
+    _ballot_id, receipt, okrug, age_band, answers = row
+    record = ballot_record(
+        poll=poll_id, receipt=receipt, okrug=okrug, age_band=age_band, answers=answers
+    )
+    return leaf_hash(canonical(record))
+
+
+def _nodes_append(*, poll_id: int, old_size: int, leaves: list[bytes]) -> None:
+    """Store the subtrees the new leaves complete. Each level pairs the waiting left node
+    of the old tree (if the level had an odd count) with the new ones."""
+    new_size = old_size + len(leaves)
+    waiting = _waiting_nodes(poll_id=poll_id, size=old_size)
+    level_nodes = dict(enumerate(leaves, start=old_size))
+    if (0, old_size - 1) in waiting:
+        level_nodes[old_size - 1] = waiting[(0, old_size - 1)]
+    created = []
+    level = 0
+    while new_size >> (level + 1):
+        parents = {}
+        for index in range(old_size >> (level + 1), new_size >> (level + 1)):
+            parents[index] = node_hash(level_nodes[2 * index], level_nodes[2 * index + 1])
+            created.append(
+                LogNode(poll_id=poll_id, level=level + 1, index=index, hash=parents[index])
+            )
+        level += 1
+        if (old_size >> level) & 1:
+            parents[(old_size >> level) - 1] = waiting[(level, (old_size >> level) - 1)]
+        level_nodes = parents
+    LogNode.objects.bulk_create(created, batch_size=5000)
+
+
+def _waiting_nodes(*, poll_id: int, size: int) -> dict[tuple[int, int], bytes]:
+    """The complete subtrees of a tree of ``size`` leaves that still wait for a right
+    sibling: one per level where the count of complete subtrees is odd."""
+    keys = {
+        (level, (size >> level) - 1) for level in range(size.bit_length()) if (size >> level) & 1
+    }
+    return _nodes_read(poll_id=poll_id, keys=keys)
+
+
+def _tree_head_sign(*, poll_id: int, size: int) -> TreeHead:
+    previous = TreeHead.objects.filter(poll_id=poll_id).order_by("-size").first()
+    root = with_stored_nodes(poll_id, lambda node: subtree_hash(0, size, node)).hex()
+    proof = []
+    if previous is not None:
+        proof = with_stored_nodes(
+            poll_id, lambda node: consistency_proof(previous.size, size, node)
+        )
+    head = TreeHead(
+        poll_id=poll_id,
+        size=size,
+        root=root,
+        created_at=timezone.now().replace(microsecond=0),
+        consistency_proof=[step.hex() for step in proof],
+    )
+    message = tree_head_message(poll=poll_id, size=size, root=root, time=head.time)
+    head.signature = signing_key().sign(message).hex()
+    head.save()
+    return head
+
+
+# --- reading nodes --------------------------------------------------------------------------
+
+
+def with_stored_nodes(poll_id: int, compute: Callable):
+    """Run ``compute(node)`` on the stored tree in two queries: a first pass records which
+    nodes the computation asks for (its path depends on sizes, never on hashes), then they
+    are read at once and the computation runs for real."""
+    wanted = set()
+
+    def record(level: int, index: int) -> bytes:
+        wanted.add((level, index))
+        return PLACEHOLDER
+
+    compute(record)
+    hashes = _nodes_read(poll_id=poll_id, keys=wanted)
+    return compute(lambda level, index: hashes[(level, index)])
+
+
+def _nodes_read(*, poll_id: int, keys: set[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    found = {}
+    leaf_indexes = [index for level, index in keys if level == 0]
+    if leaf_indexes:
+        for index, value in LogLeaf.objects.filter(
+            poll_id=poll_id, index__in=leaf_indexes
+        ).values_list("index", "hash"):
+            found[(0, index)] = bytes(value)
+    upper = [Q(level=level, index=index) for level, index in keys if level > 0]
+    if upper:
+        condition = upper.pop()
+        for other in upper:
+            condition |= other
+        for level, index, value in (
+            LogNode.objects.filter(poll_id=poll_id)
+            .filter(condition)
+            .values_list("level", "index", "hash")
+        ):
+            found[(level, index)] = bytes(value)
+    return found
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BallotCheck:
+    """What "Check my vote" shows: the ballot as logged, and its proof against the latest
+    signed tree head (None while it waits for the next checkpoint)."""
+
+    ballot: Ballot
+    record: str  # the canonical JSON that was hashed into the leaf
+    index: int | None
+    head: TreeHead | None
+    proof: list[str]
+
+
+def ballot_check(*, receipt: str) -> BallotCheck | None:
+    """The logged ballot with this receipt (city polls only), or None."""
+    ballot = (
+        Ballot.objects.filter(receipt=receipt.strip().upper())
+        .exclude(poll__scope=Scope.BUILDING)
+        .select_related("poll", "log_leaf")
+        .prefetch_related("answers__question", "answers__option")
+        .first()
+    )
+    if ballot is None:
+        return None
+    questions = set(_logged_questions(ballot.poll_id))
+    answers = [
+        (a.question_id, a.option_id, a.value)
+        for a in ballot.answers.all()
+        if a.question_id in questions
+    ]
+    record = canonical(
+        ballot_record(
+            poll=ballot.poll_id,
+            receipt=ballot.receipt,
+            okrug=ballot.okrug_id,
+            age_band=ballot.age_band,
+            answers=answers,
+        )
+    ).decode()
+    leaf = getattr(ballot, "log_leaf", None)
+    head = TreeHead.objects.filter(poll_id=ballot.poll_id).order_by("-size").first()
+    if leaf is None or head is None or head.size <= leaf.index:
+        return BallotCheck(ballot=ballot, record=record, index=None, head=None, proof=[])
+    proof = with_stored_nodes(
+        ballot.poll_id, lambda node: inclusion_proof(leaf.index, head.size, node)
+    )
+    return BallotCheck(
+        ballot=ballot, record=record, index=leaf.index, head=head, proof=[p.hex() for p in proof]
+    )
+
+
+def logged_ballots(*, poll_id: int) -> Iterator[dict]:
+    """Every logged ballot in log order, as published (``civic_verify`` reads the same
+    shape); read in batches, so a poll of millions streams in constant memory."""
+    questions = _logged_questions(poll_id)
+    size = LogLeaf.objects.filter(poll_id=poll_id).count()
+    for start in range(0, size, OPEN_DATA_BATCH):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                LOGGED_BALLOTS_SQL,
+                {
+                    "poll": poll_id,
+                    "questions": questions,
+                    "start": start,
+                    "end": start + OPEN_DATA_BATCH,
+                },
+            )
+            for index, receipt, okrug, age_band, answers in cursor.fetchall():
+                record = ballot_record(
+                    poll=poll_id, receipt=receipt, okrug=okrug, age_band=age_band, answers=answers
+                )
+                yield {"index": index, **{k: v for k, v in record.items() if k != "poll"}}
+
+
+def tree_heads(*, poll_id: int) -> list[TreeHead]:
+    return list(TreeHead.objects.filter(poll_id=poll_id).order_by("size"))
+
+
+def polls_with_unlogged_ballots() -> list[int]:
+    return list(
+        Poll.objects.exclude(scope=Scope.BUILDING)
+        .filter(ballots__log_leaf__isnull=True)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class Curve:
+    """The participation curve as an SVG polyline: ballots logged at each checkpoint."""
+
+    points: str
+    width: int
+    height: int
+    largest: int
+
+
+def participation_curve(
+    heads: list[TreeHead], *, width: int = 600, height: int = 160
+) -> Curve | None:
+    if not heads:
+        return None
+    start = heads[0].created_at.timestamp()
+    span = max(heads[-1].created_at.timestamp() - start, 1)
+    largest = max(head.size for head in heads)
+    points = " ".join(
+        f"{(head.created_at.timestamp() - start) / span * width:.1f},"
+        f"{height - head.size / largest * height:.1f}"
+        for head in heads
+    )
+    return Curve(points=points, width=width, height=height, largest=largest)
