@@ -4,8 +4,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from polls.models import Ballot, Poll, PollStatus
-from polls.tasks import refresh_live_results
+from polls.models import Ballot, Poll, PollStatus, TreeHead
+from polls.tasks import checkpoint_ballot_logs, refresh_live_results
 from tests.accounts.factories import UserFactory
 from tests.civic.factories import BuildingFactory
 
@@ -76,7 +76,8 @@ def build_poll_in_admin(page, base_url, district_name) -> Poll:
 def test_admin_builds_a_poll_residents_vote_and_results_appear(live_server, new_page):
     """An admin builds a three-question district poll in the admin and publishes it; a
     resident of the district votes in the browser and gets a receipt and live results;
-    a resident of another district is told why they cannot vote."""
+    checks their ballot in the signed log from the receipt page; a resident of another
+    district is told why they cannot vote."""
     UserFactory(email="admin@example.org", is_staff=True, is_superuser=True)
     home = BuildingFactory()
     voter = UserFactory(home_building=home)
@@ -98,6 +99,26 @@ def test_admin_builds_a_poll_residents_vote_and_results_appear(live_server, new_
     page.click("button:has-text('Проголосовать'), button:has-text('Vote')")
     receipt = Ballot.objects.get(poll=poll).receipt
     assert page.locator(".receipt").inner_text() == receipt
+
+    # Check my vote: after the next checkpoint the browser itself proves the ballot is in
+    # the signed log (SHA-256 path and Ed25519 signature with Web Crypto).
+    checkpoint_ballot_logs()  # what beat runs every five minutes
+    page.click(f"a[href$='receipt={receipt}']")
+    page.wait_for_selector("#browser-check[data-outcome]")
+    assert page.locator("#browser-check").get_attribute("data-outcome") == "ok"
+    forged_root = "00" * 32  # the same page with a forged root must fail in the browser
+
+    def forge(route):
+        original = route.fetch()
+        root = TreeHead.objects.get(poll=poll).root
+        route.fulfill(response=original, body=original.text().replace(root, forged_root))
+
+    page.route("**/check/**", forge)
+    page.reload()
+    page.wait_for_selector("#browser-check[data-outcome]")
+    assert page.locator("#browser-check").get_attribute("data-outcome") == "failed"
+    page.unroute("**/check/**")
+
     refresh_live_results()  # what beat runs every minute
     page.goto(f"{base_url}/polls/{poll.pk}/results/")
     assert "100,0%" in page.locator(".bars").first.inner_text()

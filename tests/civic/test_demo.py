@@ -101,3 +101,29 @@ def test_demo_has_verified_residents_with_open_and_closed_building_surveys(city_
     assert "0 verified in their buildings; 0 polls and surveys and 0 rewards" in out.getvalue()
     assert (verified.count(), claims.count(), surveys.count()) == counts
     call_command("rewards_audit", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_the_independent_verifier_recounts_the_closed_demo_poll(city_groups, client, tmp_path):
+    """The demo's closed city poll is published with its ballot log: the verifier recomputes
+    the root, checks the signatures and recounts to the published numbers — and catches a
+    copy in which one ballot was changed."""
+    import json
+
+    from civic_verify.verify import verify_directory
+    from polls.ballot_log import public_key_hex
+
+    call_command("load_demo", stdout=StringIO())
+    closed = Poll.objects.exclude(scope=Scope.BUILDING).get(results_published_at__isnull=False)
+    for name in ("ballots.json", "tree_heads.json", "results.json"):
+        response = client.get(reverse("open_data_file", args=[closed.pk, name]))
+        (tmp_path / name).write_bytes(b"".join(response.streaming_content))
+    report = verify_directory(tmp_path, public_key_hex=public_key_hex())
+    assert report.ok, report.problems
+    ballots = json.loads((tmp_path / "ballots.json").read_text())
+    assert len(ballots["ballots"]) == Ballot.objects.filter(poll=closed).count() > 50
+
+    ballots["ballots"][0]["answers"][0][1] = ballots["ballots"][1]["answers"][0][1] + 1
+    (tmp_path / "ballots.json").write_text(json.dumps(ballots))
+    tampered = verify_directory(tmp_path, public_key_hex=public_key_hex())
+    assert not tampered.ok

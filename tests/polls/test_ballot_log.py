@@ -244,3 +244,84 @@ def test_admins_cannot_delete_a_poll_with_votes(client, poll, city_groups):
     cast(poll, 1)
     response = client.get(reverse("admin:polls_poll_delete", args=[poll.pk]))
     assert response.status_code == 403
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def english(client, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+
+def test_check_my_vote_shows_the_ballot_and_its_proof(client, poll, english):
+    cast(poll, 5)
+    ballot_log_checkpoint(poll_id=poll.pk)
+    receipt = Ballot.objects.order_by("receipt").last().receipt
+    response = client.get(reverse("check_vote"), {"receipt": receipt.lower()})
+    assert response.status_code == 200
+    data = response.context["proof_data"]
+    assert verify_inclusion(
+        data["index"],
+        data["size"],
+        leaf_hash(data["record"].encode()),
+        [bytes.fromhex(p) for p in data["proof"]],
+        bytes.fromhex(data["root"]),
+    )
+    assert 'id="proof-data"' in response.content.decode()
+    assert "личное" not in response.content.decode()  # free text is never shown
+    missing = client.get(reverse("check_vote"), {"receipt": "NOSUCHCODE23"})
+    assert missing.status_code == 404
+    assert "No ballot has this receipt" in missing.content.decode()
+
+
+def test_check_my_vote_before_the_checkpoint_says_when(client, poll, english):
+    cast(poll, 1)
+    response = client.get(reverse("check_vote"), {"receipt": Ballot.objects.get().receipt})
+    assert "next checkpoint" in response.content.decode()
+    assert "proof_data" not in response.context
+
+
+def test_open_data_waits_for_the_results_but_tree_heads_are_public_at_once(client, poll):
+    cast(poll, 2)
+    ballot_log_checkpoint(poll_id=poll.pk)
+    assert client.get(reverse("open_data_file", args=[poll.pk, "ballots.json"])).status_code == 403
+    heads = client.get(reverse("open_data_file", args=[poll.pk, "tree_heads.json"]))
+    assert json.loads(b"".join(heads.streaming_content))["heads"][0]["size"] == 2
+    page = client.get(reverse("ballot_log", args=[poll.pk]))
+    assert page.status_code == 200 and "<polyline" in page.content.decode()
+    assert client.get(reverse("open_data_file", args=[poll.pk, "secrets.json"])).status_code == 404
+    assert client.get(reverse("ballot_log_key")).content.decode().strip() == public_key_hex()
+
+
+def test_building_surveys_have_no_public_log(client):
+    from tests.accounts.factories import verified_resident
+    from tests.civic.factories import BuildingFactory
+    from tests.polls.test_surveys import cast as survey_cast
+    from tests.polls.test_surveys import make_survey, yes_no
+
+    author = verified_resident(BuildingFactory(), "1")
+    survey = make_survey(author)
+    receipt = survey_cast(author, survey, yes_no(survey)[1])
+    assert ballot_log_checkpoint(poll_id=survey.pk) is None
+    assert client.get(reverse("ballot_log", args=[survey.pk])).status_code == 404
+    assert client.get(reverse("check_vote"), {"receipt": receipt}).status_code == 404
+
+
+def test_the_verifier_runs_from_the_command_line(published):
+    import subprocess
+    import sys
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "civic_verify", str(published), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    good = run("--key", public_key_hex())
+    assert good.returncode == 0 and good.stdout.strip().endswith("OK"), good.stdout
+    edit(published, "results.json", lambda d: d["counts"][0].__setitem__("count", 99))
+    bad = run("--key", public_key_hex())
+    assert bad.returncode == 1 and "MISMATCH" in bad.stdout
