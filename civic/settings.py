@@ -285,7 +285,8 @@ BUILDING_SURVEY_MAX_OPEN = int(os.environ.get("BUILDING_SURVEY_MAX_OPEN", "3"))
 # The ballot log (docs/decisions/0007): the Ed25519 key that signs tree heads, as 32 bytes in
 # hex. The default is the demo key, published in the README with everything else of the
 # demo; a deployment sets its own (`check --deploy` warns otherwise) and publishes its
-# public key. Checkpoints are made every BALLOT_LOG_CHECKPOINT_MINUTES.
+# public key. The beat schedule (Periodic tasks in the admin) checkpoints every 5 minutes;
+# pages quote BALLOT_LOG_CHECKPOINT_MINUTES, so change both together.
 DEMO_BALLOT_LOG_KEY = "1e2efab67489c2e3cf112e044a0685c2c0ad0384df0db6b07810dc6070a97d52"
 BALLOT_LOG_SIGNING_KEY = os.environ.get("BALLOT_LOG_SIGNING_KEY") or DEMO_BALLOT_LOG_KEY
 BALLOT_LOG_CHECKPOINT_MINUTES = 5

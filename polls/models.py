@@ -269,8 +269,8 @@ class Participation(models.Model):
     voted_at = models.DateTimeField(_("voted at"), default=timezone.now)
     # Building surveys: the voter's verified apartment; in a one-vote-per-apartment survey
     # ``one_per_apartment`` is set and the database lets one participation per apartment in.
-    apartment = models.CharField(_("apartment"), max_length=10, blank=True)
-    one_per_apartment = models.BooleanField(default=False)
+    apartment = models.CharField(_("apartment"), max_length=10, blank=True, db_default="")
+    one_per_apartment = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         verbose_name = _("participation")
@@ -316,7 +316,7 @@ class Ballot(models.Model):
     voter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
-    apartment = models.CharField(_("apartment"), max_length=10, blank=True)
+    apartment = models.CharField(_("apartment"), max_length=10, blank=True, db_default="")
 
     class Meta:
         verbose_name = _("ballot")

@@ -118,7 +118,12 @@ def _thanks(request: HttpRequest, poll: Poll, receipt: str) -> HttpResponse:
     return render(
         request,
         "polls/thanks.html",
-        {"poll": poll, "receipt": receipt, "results": results},
+        {
+            "poll": poll,
+            "receipt": receipt,
+            "results": results,
+            "checkpoint_minutes": settings.BALLOT_LOG_CHECKPOINT_MINUTES,
+        },
         status=201,
     )
 
@@ -200,7 +205,11 @@ def check_vote(request: HttpRequest) -> HttpResponse:
     """Find a ballot by its receipt and prove it is in the signed log; the page's script
     repeats the proof in the browser, so nobody has to trust the server's word."""
     receipt = request.GET.get("receipt", "").strip()[:40]
-    context = {"receipt": receipt, "public_key": public_key_hex()}
+    context = {
+        "receipt": receipt,
+        "public_key": public_key_hex(),
+        "checkpoint_minutes": settings.BALLOT_LOG_CHECKPOINT_MINUTES,
+    }
     if not receipt:
         return render(request, "polls/check_vote.html", context)
     found = ballot_check(receipt=receipt)

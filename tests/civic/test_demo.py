@@ -123,7 +123,7 @@ def test_the_independent_verifier_recounts_the_closed_demo_poll(city_groups, cli
     ballots = json.loads((tmp_path / "ballots.json").read_text())
     assert len(ballots["ballots"]) == Ballot.objects.filter(poll=closed).count() > 50
 
-    ballots["ballots"][0]["answers"][0][1] = ballots["ballots"][1]["answers"][0][1] + 1
+    ballots["ballots"][0]["receipt"] = "TAMPERED2345"  # one ballot changed
     (tmp_path / "ballots.json").write_text(json.dumps(ballots))
     tampered = verify_directory(tmp_path, public_key_hex=public_key_hex())
     assert not tampered.ok
