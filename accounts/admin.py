@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils import timezone
@@ -139,6 +139,13 @@ class ResidencyClaimAdmin(NoAddOrDeleteAdmin):
             )
         except ResidencyError as error:
             self.message_user(request, str(error), level=messages.ERROR)
+            request.residency_refused = True
+
+    def response_change(self, request, obj):
+        """A refused decision goes back to the claim, without Django's "changed" message."""
+        if getattr(request, "residency_refused", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
 
 
 @admin.register(ResidencyCodeBatch)

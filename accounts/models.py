@@ -6,13 +6,12 @@ claim. ``User.verified_building`` is the current verified home; ``ResidencyClaim
 every claim and how it ended.
 """
 
-import secrets
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from civic.codes import random_code
 from civic.models import Building
 
 MIN_BIRTH_YEAR = 1900
@@ -170,12 +169,11 @@ class Notification(models.Model):
 
 # --- residency verification -------------------------------------------------------------------
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: typed from a paper letter
 CODE_LENGTH = 10  # 32**10 ≈ 10**15 codes against 5 tries an hour
 
 
 def new_residency_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return random_code(CODE_LENGTH)
 
 
 class ClaimStatus(models.TextChoices):
@@ -265,7 +263,12 @@ class ResidencyCode(models.Model):
     )
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
     used_by = models.ForeignKey(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("used by"),
     )
 
     class Meta:
@@ -288,7 +291,9 @@ class CodeOutcome(models.TextChoices):
 class CodeAttempt(models.Model):
     """Every code a resident entered, and what came of it (the code itself is not kept)."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="+", verbose_name=_("resident")
+    )
     outcome = models.CharField(_("outcome"), max_length=10, choices=CodeOutcome.choices)
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
 

@@ -11,6 +11,8 @@ from django.core.mail import EmailMessage
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Notification, NotificationKind, User
@@ -47,10 +49,11 @@ def notification_text(notification: Notification) -> NotificationText:
             body=_("The city staff could not verify %(address)s. Reason: %(reason)s") % params,
         )
     if notification.kind == NotificationKind.SURVEY_CREATED:
+        closes = date_format(timezone.localtime(parse_datetime(params["closes"])), "j E, H:i")
         return NotificationText(
             title=_("New survey in your building: %(title)s") % params,
             body=_("A neighbour asks the residents of %(address)s. Voting closes on %(closes)s.")
-            % params,
+            % (params | {"closes": closes}),
         )
     if notification.kind == NotificationKind.SURVEY_HIDDEN:
         return NotificationText(

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import (
-    CODE_ALPHABET,
     ClaimMethod,
     ClaimStatus,
     CodeAttempt,
@@ -26,6 +25,7 @@ from accounts.models import (
     User,
 )
 from accounts.notifications import notifications_create
+from civic.codes import apartment_number, normalize_apartment, normalize_code
 from civic.models import Building
 from rewards.models import Reason
 from rewards.services import (
@@ -98,35 +98,31 @@ def home_building_next_change_at(*, user: User) -> datetime | None:
 def profile_update(*, user: User, changes: ProfileChanges) -> User:
     """Save the resident's profile; a new home building is allowed once per interval.
 
-    The move is a conditional UPDATE, so two concurrent edits cannot both move
-    the resident inside one interval.
+    The resident's row is locked first, so the residency seen here is current (a code
+    verified a moment ago is not undone), and the move is a conditional UPDATE, so two
+    concurrent edits cannot both move the resident inside one interval. A move, or another
+    apartment, ends the verification and any pending claim.
     """
     if changes.birth_year is not None and changes.birth_year > timezone.localdate().year:
         raise BirthYearInFuture()
     building = changes.home_building
-    if building is not None and changes.apartment:
-        _check_apartment_exists(apartment=changes.apartment, building=building)
+    apartment = normalize_apartment(changes.apartment)
+    if building is not None and apartment:
+        _check_apartment_exists(apartment=apartment, building=building)
+    fields = ["apartment", "birth_year", "gender", "language", "email_notifications"]
     with transaction.atomic():
+        _refresh_residency(user)
         if building is not None and building.pk != user.home_building_id:
             _move_home(user=user, building=building)
-        elif user.verified_building_id and changes.apartment != user.verified_apartment:
-            residency_end(user=user, now=timezone.now())  # verified for another apartment
-        user.apartment = changes.apartment
+        elif apartment != user.apartment:
+            residency_end(user=user, now=timezone.now())
+            fields += ["verified_building", "verified_apartment"]
+        user.apartment = apartment
         user.birth_year = changes.birth_year
         user.gender = changes.gender
         user.language = changes.language
         user.email_notifications = changes.email_notifications
-        user.save(
-            update_fields=[
-                "apartment",
-                "birth_year",
-                "gender",
-                "language",
-                "email_notifications",
-                "verified_building",
-                "verified_apartment",
-            ]
-        )
+        user.save(update_fields=fields)
         if user.home_building_id and user.birth_year and user.gender:
             points_award(
                 user_id=user.pk,
@@ -134,6 +130,13 @@ def profile_update(*, user: User, changes: ProfileChanges) -> User:
                 award=Award(Reason.PROFILE_COMPLETED, key="profile_completed"),
             )
     return user
+
+
+def _refresh_residency(user: User) -> None:
+    """Lock the resident's row and read its home and verification as they are now."""
+    current = User.objects.select_for_update().get(pk=user.pk)
+    for field in ("home_building_id", "apartment", "verified_building_id", "verified_apartment"):
+        setattr(user, field, getattr(current, field))
 
 
 def _move_home(*, user: User, building: Building) -> None:
@@ -173,8 +176,7 @@ def residency_end(*, user: User, now: datetime) -> None:
 
 
 def _check_apartment_exists(*, apartment: str, building: Building) -> None:
-    digits = "".join(ch for ch in apartment if ch.isdigit())
-    if digits and int(digits) > building.apartments:
+    if apartment_number(apartment) > building.apartments:
         raise ApartmentNotInBuilding(apartment=apartment, building=building)
 
 
@@ -231,11 +233,6 @@ CODE_MESSAGES = {
     CodeOutcome.EXPIRED: gettext_lazy("This code has expired. Ask the city for a new letter."),
 }
 CODE_ATTEMPT_WINDOW = timedelta(hours=1)
-
-
-def normalize_code(text: str) -> str:
-    """Codes are typed from paper: case, spaces and dashes do not matter."""
-    return "".join(ch for ch in text.upper() if ch in CODE_ALPHABET)
 
 
 def residency_verify_code(*, user: User, code: str) -> ResidencyClaim:
@@ -326,6 +323,7 @@ def _residency_verify(
     if claim is None:
         ResidencyClaim.objects.filter(user=resident, status=ClaimStatus.PENDING).delete()
         claim = ResidencyClaim(user=resident, building_id=resident.home_building_id)
+    apartment = normalize_apartment(apartment)
     claim.apartment = apartment
     claim.status = ClaimStatus.VERIFIED
     claim.method = method
@@ -372,7 +370,8 @@ def residency_claim_decide(
     *, claim_id: int, staff: User, approve: bool, reason: str
 ) -> ResidencyClaim:
     """A staff member approves or declines a pending claim, giving the reason; the resident
-    is notified. A claim whose resident has moved since cannot be approved."""
+    is notified. A claim whose resident has moved or changed apartment since cannot be
+    approved."""
     if not reason.strip():
         raise ResidencyError(_("Give the reason for the decision."))
     now = timezone.now()
@@ -381,9 +380,14 @@ def residency_claim_decide(
         if claim.status != ClaimStatus.PENDING:
             raise ResidencyError(_("This claim has already been decided."))
         resident = User.objects.select_for_update().get(pk=claim.user_id)
-        if approve and resident.home_building_id != claim.building_id:
+        if approve and (
+            resident.home_building_id != claim.building_id or resident.apartment != claim.apartment
+        ):
             raise ResidencyError(
-                _("The resident has moved since the claim: it cannot be approved.")
+                _(
+                    "The resident has moved or changed apartment since the claim: "
+                    "it cannot be approved."
+                )
             )
         if approve:
             _residency_verify(

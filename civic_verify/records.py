@@ -21,8 +21,9 @@ def ballot_record(*, poll: int, receipt: str, okrug: int | None, age_band: str, 
 
 
 def _answer_order(answer: list) -> tuple:
+    """Absent (None) sorts before any number, negative scale values included."""
     question, option, value = answer
-    return (question, option if option is not None else -1, value if value is not None else -1)
+    return (question, option is not None, option or 0, value is not None, value or 0)
 
 
 def tree_head_message(*, poll: int, size: int, root: str, time: str) -> bytes:

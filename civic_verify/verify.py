@@ -35,9 +35,12 @@ def verify_directory(directory: Path, public_key_hex: str | None = None) -> Repo
             "No key given: using the key inside tree_heads.json. Compare it with the key the "
             "city publishes, or pass --key."
         )
-    leaves = _ballot_leaves(ballots, report)
-    _check_tree_heads(heads, leaves, bytes.fromhex(key), report)
-    _recount(ballots, results, report)
+    try:
+        leaves = _ballot_leaves(ballots, report)
+        _check_tree_heads(heads, leaves, bytes.fromhex(key), report)
+        _recount(ballots, results, report)
+    except (KeyError, TypeError, ValueError) as error:
+        report.problems.append(f"the files are malformed: {error!r}")
     return report
 
 

@@ -8,6 +8,7 @@ the log tells no more than the batch), and signs a tree head with a consistency 
 the previous one. The Merkle arithmetic is ``civic_verify``'s, which anyone can run.
 """
 
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -27,34 +28,38 @@ from civic_verify.merkle import (
     subtree_hash,
 )
 from civic_verify.records import ballot_record, canonical, tree_head_message
-from polls.models import Ballot, LogLeaf, LogNode, Poll, QuestionKind, Scope, TreeHead
+from polls.models import Ballot, LogLeaf, LogNode, Poll, PollStatus, QuestionKind, Scope, TreeHead
+
+logger = logging.getLogger(__name__)
 
 PLACEHOLDER = bytes(32)
 
-# The ballots not in the log yet, with their answers as [question, option, value] (free
-# text left out), in receipt order.
-UNLOGGED_BALLOTS_SQL = """
-    SELECT b.id, b.receipt, b.okrug_id, b.age_band,
-           COALESCE(json_agg(json_build_array(a.question_id, a.option_id, a.value))
-                    FILTER (WHERE a.id IS NOT NULL), '[]')
-    FROM polls_ballot b
-    LEFT JOIN polls_answer a ON a.ballot_id = b.id AND a.question_id = ANY(%(questions)s)
+# A ballot as logged: receipt, okrug, age band and its answers as [question, option,
+# value] (free text left out). The one definition the checkpoint, "Check my vote" and the
+# open data all read, so they cannot disagree on what a leaf holds.
+BALLOT_COLUMNS = """
+    b.receipt, b.okrug_id, b.age_band,
+    COALESCE(json_agg(json_build_array(a.question_id, a.option_id, a.value))
+             FILTER (WHERE a.id IS NOT NULL), '[]')
+"""
+ANSWERS_JOIN = (
+    "LEFT JOIN polls_answer a ON a.ballot_id = b.id AND a.question_id = ANY(%(questions)s)"
+)
+UNLOGGED_BALLOTS_SQL = f"""
+    SELECT b.id, {BALLOT_COLUMNS}
+    FROM polls_ballot b {ANSWERS_JOIN}
     WHERE b.poll_id = %(poll)s
       AND NOT EXISTS (SELECT 1 FROM polls_logleaf l WHERE l.ballot_id = b.id)
     GROUP BY b.id
     ORDER BY b.receipt
-"""
-LOGGED_BALLOTS_SQL = """
-    SELECT l.index, b.receipt, b.okrug_id, b.age_band,
-           COALESCE(json_agg(json_build_array(a.question_id, a.option_id, a.value))
-                    FILTER (WHERE a.id IS NOT NULL), '[]')
-    FROM polls_logleaf l
-    JOIN polls_ballot b ON b.id = l.ballot_id
-    LEFT JOIN polls_answer a ON a.ballot_id = b.id AND a.question_id = ANY(%(questions)s)
+"""  # noqa: S608 (constants only)
+LOGGED_BALLOTS_SQL = f"""
+    SELECT l.index, {BALLOT_COLUMNS}
+    FROM polls_logleaf l JOIN polls_ballot b ON b.id = l.ballot_id {ANSWERS_JOIN}
     WHERE l.poll_id = %(poll)s AND l.index >= %(start)s AND l.index < %(end)s
     GROUP BY l.index, b.id
     ORDER BY l.index
-"""
+"""  # noqa: S608 (constants only)
 OPEN_DATA_BATCH = 5000
 
 
@@ -83,20 +88,24 @@ def _logged_questions(poll_id: int) -> list[int]:
 # --- writes -----------------------------------------------------------------------------------
 
 
-def ballot_log_checkpoint(*, poll_id: int) -> TreeHead | None:
+def ballot_log_checkpoint(*, poll_id: int, minimum: int = 1) -> TreeHead | None:
     """Append the ballots cast since the last checkpoint and sign the new tree head; None
-    if there were none. The poll row is locked FOR NO KEY UPDATE, which serialises
-    checkpoints of one poll but does not block votes (they take KEY SHARE)."""
+    if there were fewer than ``minimum``. The poll row is locked FOR NO KEY UPDATE, which
+    serialises checkpoints of one poll but does not block votes (they take KEY SHARE).
+
+    The scheduled checkpoints wait for ``BALLOT_LOG_MIN_BATCH`` ballots: a batch of one
+    would tell whoever knows when a resident voted which ballot is theirs. The final
+    checkpoint, before the results, takes whatever is left."""
     with transaction.atomic():
         poll = Poll.objects.select_for_update(no_key=True).get(pk=poll_id)
         if not is_logged(poll):
             return None
-        size = LogLeaf.objects.filter(poll_id=poll_id).count()
+        size = log_size(poll_id=poll_id)
         with connection.cursor() as cursor:
             parameters = {"poll": poll_id, "questions": _logged_questions(poll_id)}
             cursor.execute(UNLOGGED_BALLOTS_SQL, parameters)
             batch = cursor.fetchall()
-        if not batch:
+        if not batch or len(batch) < minimum:
             return None
         leaves = [_leaf(poll_id, row) for row in batch]
         _copy_rows(
@@ -118,11 +127,14 @@ def _copy_rows(table: str, rows) -> None:
 
 
 def _leaf(poll_id: int, row) -> bytes:
-    _ballot_id, receipt, okrug, age_band, answers = row
-    record = ballot_record(
+    return leaf_hash(canonical(_record(poll_id, row[1:])))
+
+
+def _record(poll_id: int, columns) -> dict:
+    receipt, okrug, age_band, answers = columns
+    return ballot_record(
         poll=poll_id, receipt=receipt, okrug=okrug, age_band=age_band, answers=answers
     )
-    return leaf_hash(canonical(record))
 
 
 def _nodes_append(*, poll_id: int, old_size: int, leaves: list[bytes]) -> None:
@@ -233,9 +245,10 @@ class BallotCheck:
 
 
 def ballot_check(*, receipt: str) -> BallotCheck | None:
-    """The logged ballot with this receipt (city polls only), or None."""
+    """The ballot with this receipt (city polls only) and, once it is logged, the record
+    that was hashed and its inclusion proof; None if there is no such ballot."""
     ballot = (
-        Ballot.objects.filter(receipt=receipt.strip().upper())
+        Ballot.objects.filter(receipt=receipt)
         .exclude(poll__scope=Scope.BUILDING)
         .select_related("poll", "log_leaf")
         .prefetch_related("answers__question", "answers__option")
@@ -243,66 +256,75 @@ def ballot_check(*, receipt: str) -> BallotCheck | None:
     )
     if ballot is None:
         return None
-    questions = set(_logged_questions(ballot.poll_id))
-    answers = [
-        (a.question_id, a.option_id, a.value)
-        for a in ballot.answers.all()
-        if a.question_id in questions
-    ]
-    record = canonical(
-        ballot_record(
-            poll=ballot.poll_id,
-            receipt=ballot.receipt,
-            okrug=ballot.okrug_id,
-            age_band=ballot.age_band,
-            answers=answers,
-        )
-    ).decode()
     leaf = getattr(ballot, "log_leaf", None)
     head = TreeHead.objects.filter(poll_id=ballot.poll_id).order_by("-size").first()
     if leaf is None or head is None or head.size <= leaf.index:
-        return BallotCheck(ballot=ballot, record=record, index=None, head=None, proof=[])
+        return BallotCheck(ballot=ballot, record="", index=None, head=None, proof=[])
+    logged = next(logged_ballots(poll_id=ballot.poll_id, start=leaf.index, end=leaf.index + 1))
+    record = canonical(published_record(ballot.poll_id, logged))
+    if leaf_hash(record) != bytes(leaf.hash):
+        logger.error("ballot log leaf differs from its ballot", extra={"ballot": str(ballot.pk)})
     proof = with_stored_nodes(
         ballot.poll_id, lambda node: inclusion_proof(leaf.index, head.size, node)
     )
     return BallotCheck(
-        ballot=ballot, record=record, index=leaf.index, head=head, proof=[p.hex() for p in proof]
+        ballot=ballot,
+        record=record.decode(),
+        index=leaf.index,
+        head=head,
+        proof=[p.hex() for p in proof],
     )
 
 
-def logged_ballots(*, poll_id: int) -> Iterator[dict]:
-    """Every logged ballot in log order, as published (``civic_verify`` reads the same
-    shape); read in batches, so a poll of millions streams in constant memory."""
+def published_record(poll_id: int, logged: dict) -> dict:
+    """A ballot as ``logged_ballots`` gives it, back in the hashed record's shape."""
+    return {"poll": poll_id, **{key: value for key, value in logged.items() if key != "index"}}
+
+
+def logged_ballots(*, poll_id: int, start: int = 0, end: int | None = None) -> Iterator[dict]:
+    """The logged ballots (all, or indexes ``[start, end)``) in log order, as published
+    (``civic_verify`` reads the same shape); read in batches, so a poll of millions streams
+    in constant memory."""
     questions = _logged_questions(poll_id)
-    size = LogLeaf.objects.filter(poll_id=poll_id).count()
-    for start in range(0, size, OPEN_DATA_BATCH):
+    if end is None:
+        end = log_size(poll_id=poll_id)
+    for batch_start in range(start, end, OPEN_DATA_BATCH):
         with connection.cursor() as cursor:
             cursor.execute(
                 LOGGED_BALLOTS_SQL,
                 {
                     "poll": poll_id,
                     "questions": questions,
-                    "start": start,
-                    "end": start + OPEN_DATA_BATCH,
+                    "start": batch_start,
+                    "end": min(batch_start + OPEN_DATA_BATCH, end),
                 },
             )
-            for index, receipt, okrug, age_band, answers in cursor.fetchall():
-                record = ballot_record(
-                    poll=poll_id, receipt=receipt, okrug=okrug, age_band=age_band, answers=answers
-                )
+            for index, *columns in cursor.fetchall():
+                record = _record(poll_id, columns)
                 yield {"index": index, **{k: v for k, v in record.items() if k != "poll"}}
 
 
+def log_size(*, poll_id: int) -> int:
+    """How many ballots the log holds: the size of its latest tree head (every checkpoint
+    signs one)."""
+    head = TreeHead.objects.filter(poll_id=poll_id).order_by("-size").only("size").first()
+    return head.size if head else 0
+
+
 def tree_heads(*, poll_id: int) -> list[TreeHead]:
-    return list(TreeHead.objects.filter(poll_id=poll_id).order_by("size"))
+    """Size, root and time of every checkpoint (not the proofs): the page's curve and table."""
+    heads = TreeHead.objects.filter(poll_id=poll_id).order_by("size")
+    return list(heads.only("poll_id", "size", "root", "created_at"))
 
 
-def polls_with_unlogged_ballots() -> list[int]:
+def polls_being_voted() -> list[int]:
+    """City polls whose log may still grow: published and without final results (after
+    those, the final checkpoint has logged every ballot)."""
     return list(
         Poll.objects.exclude(scope=Scope.BUILDING)
-        .filter(ballots__log_leaf__isnull=True)
+        .filter(status=PollStatus.PUBLISHED, results_published_at__isnull=True)
+        .filter(opens_at__lte=timezone.now())
         .values_list("pk", flat=True)
-        .distinct()
     )
 
 

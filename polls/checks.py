@@ -1,7 +1,7 @@
 """System checks of the polls app."""
 
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 
 
 @register(deploy=True)
@@ -17,3 +17,21 @@ def ballot_log_key_check(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def ballot_log_key_format_check(app_configs, **kwargs):
+    """A malformed key would fail every checkpoint and every log page: refuse to start."""
+    key = settings.BALLOT_LOG_SIGNING_KEY
+    try:
+        valid = len(bytes.fromhex(key)) == 32
+    except ValueError:
+        valid = False
+    if valid:
+        return []
+    return [
+        Error(
+            "BALLOT_LOG_SIGNING_KEY is not 32 bytes in hex (64 characters 0-9, a-f).",
+            id="polls.E001",
+        )
+    ]

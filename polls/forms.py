@@ -125,6 +125,9 @@ class SurveyForm(forms.Form):
     )
 
 
+MAX_OPTIONS = 50
+
+
 class QuestionForm(forms.Form):
     """One question of a survey; options one per line (for a matrix, its rows)."""
 
@@ -155,6 +158,8 @@ class QuestionForm(forms.Form):
         if {"scale_min", "scale_max"} <= set(data) and data["scale_max"] <= data["scale_min"]:
             self.add_error("scale_max", _("The scale must end above where it starts."))
         lines = [line.strip() for line in data.get("options", "").splitlines() if line.strip()]
+        if len(lines) > MAX_OPTIONS:
+            self.add_error("options", _("At most %(count)d options.") % {"count": MAX_OPTIONS})
         if data.get("kind") in KINDS_WITH_OPTIONS and len(lines) + data.get("other", False) < 2:
             self.add_error("options", _("Give at least two options, one per line."))
         data["option_lines"] = lines

@@ -4,7 +4,6 @@ Participation and ballot are deliberately unlinkable (docs/decisions/0004): ball
 answers have random UUID keys, no timestamps, and no reference to the participation.
 """
 
-import secrets
 import uuid
 from datetime import UTC
 
@@ -14,14 +13,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from civic.codes import random_code
 from civic.models import Building, District, Okrug
 
-RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed by hand
 RECEIPT_LENGTH = 12
 
 
 def new_receipt() -> str:
-    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+    return random_code(RECEIPT_LENGTH)
 
 
 class Scope(models.TextChoices):

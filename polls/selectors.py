@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Gender, User
+from civic.codes import apartment_number
 from civic.models import District, Okrug
 from polls.models import (
     CHOICE_KINDS,
@@ -594,12 +595,7 @@ def open_ballot_votes(*, poll: Poll) -> list[OpenVote]:
         )
         for ballot in ballots
     ]
-    return sorted(votes, key=lambda vote: (_apartment_number(vote.apartment), vote.apartment))
-
-
-def _apartment_number(apartment: str) -> int:
-    digits = "".join(ch for ch in apartment if ch.isdigit())
-    return int(digits) if digits else 0
+    return sorted(votes, key=lambda vote: (apartment_number(vote.apartment), vote.apartment))
 
 
 def _answers_in_words(questions: list[Question], options: dict, answers: list) -> list[str]:

@@ -529,11 +529,10 @@ def survey_create(*, author: User, data: dict) -> Poll:
             },
             created_by=resident,
         )
-        problems = poll_publish_problems(poll=poll)
-        if problems:
-            raise SurveyError(" ".join(problems))
-        Poll.objects.filter(pk=poll.pk).update(status=PollStatus.PUBLISHED)
-        poll.status = PollStatus.PUBLISHED
+        try:
+            poll_publish(poll=poll)
+        except PollError as error:
+            raise SurveyError(str(error)) from error
         _survey_announce(poll=poll, author=resident)
     return poll
 
@@ -593,7 +592,7 @@ def _survey_announce(*, poll: Poll, author: User) -> None:
             "poll_id": poll.pk,
             "title": poll.title,
             "address": building.address,
-            "closes": timezone.localtime(poll.closes_at).strftime("%d.%m.%Y %H:%M"),
+            "closes": poll.closes_at.isoformat(),
         },
         url=reverse("poll_detail", args=[poll.pk]),
     )

@@ -8,6 +8,7 @@ safe to run twice or twice at once: state changes are conditional updates.
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError
 
 from polls import ballot_log, services
@@ -70,7 +71,10 @@ def refresh_live_results() -> list[int]:
 def checkpoint_ballot_logs() -> list[int]:
     """Append the ballots cast since the last checkpoint to each poll's log, and sign."""
     checkpointed = []
-    for poll_id in ballot_log.polls_with_unlogged_ballots():
-        if ballot_log.ballot_log_checkpoint(poll_id=poll_id) is not None:
+    for poll_id in ballot_log.polls_being_voted():
+        head = ballot_log.ballot_log_checkpoint(
+            poll_id=poll_id, minimum=settings.BALLOT_LOG_MIN_BATCH
+        )
+        if head is not None:
             checkpointed.append(poll_id)
     return checkpointed

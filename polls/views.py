@@ -9,11 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import visitor_with_home
+from civic.codes import normalize_code
 from civic.models import Building, District, Okrug
-from civic_verify.records import tree_head_message
 from polls.ballot_log import ballot_check, participation_curve, public_key_hex, tree_heads
 from polls.forms import QuestionFormSet, ReportForm, SurveyForm, answers_from_post, survey_data
-from polls.models import Poll, PollStatus
+from polls.models import RECEIPT_LENGTH, Poll, PollStatus
 from polls.open_data import FILES as OPEN_DATA_FILES
 from polls.open_data import file_available, open_data_stream
 from polls.rules import refusal_status, vote_refusal
@@ -203,34 +203,35 @@ def _city_poll_or_404(poll_id: int) -> Poll:
 
 def check_vote(request: HttpRequest) -> HttpResponse:
     """Find a ballot by its receipt and prove it is in the signed log; the page's script
-    repeats the proof in the browser, so nobody has to trust the server's word."""
-    receipt = request.GET.get("receipt", "").strip()[:40]
+    repeats the proof in the browser, so nobody has to trust the server's word.
+
+    The receipt comes in a POST body, never in the URL: access logs record URLs with the
+    time and address, which next to the time of a participation would link voter and ballot.
+    """
+    receipt = normalize_code(request.POST.get("receipt", "")[:100])
     context = {
         "receipt": receipt,
         "public_key": public_key_hex(),
         "checkpoint_minutes": settings.BALLOT_LOG_CHECKPOINT_MINUTES,
     }
-    if not receipt:
+    if request.method != "POST":
         return render(request, "polls/check_vote.html", context)
-    found = ballot_check(receipt=receipt)
+    found = ballot_check(receipt=receipt) if len(receipt) == RECEIPT_LENGTH else None
     if found is None:
         context["error"] = _("No ballot has this receipt. Check the code and try again.")
         return render(request, "polls/check_vote.html", context, status=404)
     context["found"] = found
     if found.head is not None:
-        context["proof_data"] = {
+        context["proof_data"] = {  # the browser rebuilds the signed message from these
+            "receipt": receipt,
+            "poll": found.ballot.poll_id,
             "record": found.record,
             "index": found.index,
             "size": found.head.size,
-            "proof": found.proof,
+            "time": found.head.time,
             "root": found.head.root,
+            "proof": found.proof,
             "signature": found.head.signature,
-            "head_message": tree_head_message(
-                poll=found.ballot.poll_id,
-                size=found.head.size,
-                root=found.head.root,
-                time=found.head.time,
-            ).decode(),
             "public_key": public_key_hex(),
         }
     return render(request, "polls/check_vote.html", context)

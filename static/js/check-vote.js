@@ -31,17 +31,30 @@
     return sn === 0 && hex(r) === data.root;
   }
 
+  // The record must be the entered receipt's, in this poll; its hash must lead, by the
+  // path, to the root; and that root, size and time must be what the city signed.
+  function ownBallot() {
+    const record = JSON.parse(data.record);
+    return record.receipt === data.receipt && record.poll === data.poll;
+  }
+
+  function signedMessage() {
+    // The canonical JSON of civic_verify.records.tree_head_message: sorted keys, no spaces.
+    const head = { poll: data.poll, root: data.root, size: data.size, time: data.time, type: "civic-tree-head-v1" };
+    return new TextEncoder().encode(JSON.stringify(head));
+  }
+
   async function signed() {
     try {
       const key = await crypto.subtle.importKey("raw", unhex(data.public_key), { name: "Ed25519" }, false, ["verify"]);
-      return await crypto.subtle.verify({ name: "Ed25519" }, key, unhex(data.signature), new TextEncoder().encode(data.head_message));
+      return await crypto.subtle.verify({ name: "Ed25519" }, key, unhex(data.signature), signedMessage());
     } catch (error) {
       return null; // no Ed25519 in this browser
     }
   }
 
   (async function () {
-    const inLog = await included();
+    const inLog = ownBallot() && (await included());
     const signature = inLog ? await signed() : false;
     const outcome = !inLog || signature === false ? "failed" : signature === null ? "noSignature" : "ok";
     status.textContent = status.dataset[outcome];

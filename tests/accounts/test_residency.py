@@ -386,3 +386,61 @@ def test_api_verify_claim_and_status(client, staff):
     assert done.json()["verified_apartment"] == "2"
     again = client.post(reverse("api_residency_verify"), {"code": codes["3"]}, "application/json")
     assert again.status_code == 409 and again.json()["code"] == "already_verified"
+
+
+def test_apartments_have_one_spelling(staff):
+    """ "05", "5" and a Latin "5a" next to a Cyrillic "5А" are the same apartment, so one
+    household cannot count twice in a one-vote-per-apartment survey."""
+    from civic.codes import normalize_apartment
+
+    assert normalize_apartment(" 05 ") == "5"
+    assert normalize_apartment("5a") == normalize_apartment("5А") == "5А"
+    resident = UserFactory()
+    profile_update(
+        user=resident,
+        changes=ProfileChanges(
+            home_building=resident.home_building,
+            apartment="012b",
+            birth_year=1985,
+            gender="female",
+            language="ru",
+        ),
+    )
+    resident.refresh_from_db()
+    assert resident.apartment == "12В"
+
+
+def test_changing_the_apartment_ends_a_pending_claim(staff):
+    resident = UserFactory(apartment="12")
+    claim = residency_claim_request(user=resident)
+    profile_update(
+        user=resident,
+        changes=ProfileChanges(
+            home_building=resident.home_building,
+            apartment="13",
+            birth_year=1985,
+            gender="female",
+            language="ru",
+        ),
+    )
+    claim.refresh_from_db()
+    assert claim.status == ClaimStatus.ENDED
+    with pytest.raises(ResidencyError, match="already been decided"):
+        residency_claim_decide(claim_id=claim.pk, staff=staff, approve=True, reason="ok")
+
+
+def test_a_stale_profile_save_does_not_undo_a_verification(staff):
+    """The profile form was loaded before the code was entered; saving it afterwards keeps
+    the verification (the service re-reads the resident under a lock)."""
+    building = BuildingFactory()
+    codes = codes_for(building, staff)
+    stale = UserFactory(home_building=building, apartment="1")
+    residency_verify_code(user=User.objects.get(pk=stale.pk), code=codes["1"])
+    profile_update(
+        user=stale,
+        changes=ProfileChanges(
+            home_building=building, apartment="1", birth_year=1990, gender="male", language="en"
+        ),
+    )
+    stale.refresh_from_db()
+    assert (stale.verified_building, stale.verified_apartment) == (building, "1")

@@ -258,7 +258,9 @@ def test_check_my_vote_shows_the_ballot_and_its_proof(client, poll, english):
     cast(poll, 5)
     ballot_log_checkpoint(poll_id=poll.pk)
     receipt = Ballot.objects.order_by("receipt").last().receipt
-    response = client.get(reverse("check_vote"), {"receipt": receipt.lower()})
+    response = client.post(
+        reverse("check_vote"), {"receipt": f" {receipt[:6].lower()}-{receipt[6:]}"}
+    )
     assert response.status_code == 200
     data = response.context["proof_data"]
     assert verify_inclusion(
@@ -270,14 +272,17 @@ def test_check_my_vote_shows_the_ballot_and_its_proof(client, poll, english):
     )
     assert 'id="proof-data"' in response.content.decode()
     assert "личное" not in response.content.decode()  # free text is never shown
-    missing = client.get(reverse("check_vote"), {"receipt": "NOSUCHCODE23"})
+    missing = client.post(reverse("check_vote"), {"receipt": "NOSUCHCODE23"})
     assert missing.status_code == 404
     assert "No ballot has this receipt" in missing.content.decode()
+    for malformed in ("\x00", "x" * 5000, ""):
+        assert client.post(reverse("check_vote"), {"receipt": malformed}).status_code == 404
+    assert client.get(reverse("check_vote"), {"receipt": receipt}).context.get("found") is None
 
 
 def test_check_my_vote_before_the_checkpoint_says_when(client, poll, english):
     cast(poll, 1)
-    response = client.get(reverse("check_vote"), {"receipt": Ballot.objects.get().receipt})
+    response = client.post(reverse("check_vote"), {"receipt": Ballot.objects.get().receipt})
     assert "next checkpoint" in response.content.decode()
     assert "proof_data" not in response.context
 
@@ -305,7 +310,7 @@ def test_building_surveys_have_no_public_log(client):
     receipt = survey_cast(author, survey, yes_no(survey)[1])
     assert ballot_log_checkpoint(poll_id=survey.pk) is None
     assert client.get(reverse("ballot_log", args=[survey.pk])).status_code == 404
-    assert client.get(reverse("check_vote"), {"receipt": receipt}).status_code == 404
+    assert client.post(reverse("check_vote"), {"receipt": receipt}).status_code == 404
 
 
 def test_the_verifier_runs_from_the_command_line(published):
@@ -325,3 +330,30 @@ def test_the_verifier_runs_from_the_command_line(published):
     edit(published, "results.json", lambda d: d["counts"][0].__setitem__("count", 99))
     bad = run("--key", public_key_hex())
     assert bad.returncode == 1 and "MISMATCH" in bad.stdout
+
+
+def test_scheduled_checkpoints_wait_for_a_minimum_batch_and_the_final_one_takes_the_rest(
+    poll, settings
+):
+    """A batch of one would link a ballot to the time its voter voted: the scheduled task
+    waits for BALLOT_LOG_MIN_BATCH ballots; publishing the results logs what is left."""
+    from polls.tasks import checkpoint_ballot_logs
+
+    settings.BALLOT_LOG_MIN_BATCH = 5
+    cast(poll, 4)
+    assert checkpoint_ballot_logs() == []
+    cast(poll, 1)
+    assert checkpoint_ballot_logs() == [poll.pk]
+    cast(poll, 2)
+    assert checkpoint_ballot_logs() == []
+    close_and_publish(poll)
+    assert poll.tree_heads.order_by("-size").first().size == 7
+
+
+def test_answers_sort_absent_values_before_negative_ones():
+    from civic_verify.records import ballot_record
+
+    record = ballot_record(
+        poll=1, receipt="R", okrug=None, age_band="u18", answers=[[5, None, -1], [5, None, None]]
+    )
+    assert record["answers"] == [[5, None, None], [5, None, -1]]

@@ -166,8 +166,10 @@ def test_exports_stream_the_ballots_in_pieces(client, poll):
 def test_building_survey_ballots_go_to_their_author_without_the_voter_snapshot(client, city_groups):
     """A survey's author (a resident) may export its ballots once it has closed: receipts and
     choices only — no age, gender, area or free text, which inside one building could name
-    the neighbour. Other residents get 403."""
+    the neighbour — as long as they are a verified resident there. Others get 403."""
     author = UserFactory()
+    author.verified_building, author.verified_apartment = author.home_building, "1"
+    author.save(update_fields=["verified_building", "verified_apartment"])
     survey = PollFactory(scope="building", building=author.home_building, created_by=author)
     neighbour = {
         "home_building": author.home_building,

@@ -12,7 +12,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Notification
+from accounts.models import Notification, User
 from accounts.notifications import notifications_email_batch
 from accounts.selectors import resident_with_home
 from polls.models import Ballot, Participation, Poll, PollStatus, Scope, SurveyReport
@@ -515,3 +515,15 @@ def test_api_creates_surveys_and_refuses_bad_ones_with_the_reason(client, author
     client.force_login(verified_resident(building, "2"))
     assert client.post(report, {"reason": "Спам"}, "application/json").status_code == 204
     assert client.post(report, {"reason": "Спам"}, "application/json").status_code == 409
+
+
+def test_an_author_who_moved_away_loses_the_surveys_exports(client, author, building):
+    survey = make_survey(author)
+    close(survey)
+    url = reverse("staff_export", args=[survey.pk, "ballots"])
+    client.force_login(author)
+    assert client.get(url).status_code == 200
+    User.objects.filter(pk=author.pk).update(
+        home_building=BuildingFactory(), verified_building=None, verified_apartment=""
+    )
+    assert client.get(url).status_code == 403
