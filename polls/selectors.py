@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -142,12 +150,48 @@ def home_polls(*, user: User, now: datetime | None = None) -> HomePolls:
     return home
 
 
+POLL_STRUCTURE = (
+    "okrugs",
+    "districts",
+    Prefetch("questions", queryset=Question.objects.prefetch_related("options")),
+)
+STRUCTURE_CACHE_SIZE = 256
+_structures: dict[tuple[int, datetime], dict] = {}
+
+
 def poll_with_questions(*, poll_id: int) -> Poll:
-    return Poll.objects.prefetch_related(
-        "okrugs",
-        "districts",
-        Prefetch("questions", queryset=Question.objects.prefetch_related("options")),
-    ).get(pk=poll_id)
+    """The poll with its scope, questions and options.
+
+    The poll row is always read afresh (its schedule decides whether a vote counts); the
+    structure is remembered per process once the poll has opened, when it can no longer
+    change (``services.poll_is_locked``). The key holds ``updated_at``, which every admin
+    save moves, so an unpublished and edited poll is read again. This saves five queries
+    on every vote of a popular poll (bench/vote_load.py).
+    """
+    poll = Poll.objects.get(pk=poll_id)
+    key = (poll.pk, poll.updated_at)
+    cached = _structures.get(key)
+    if cached is not None:
+        poll._prefetched_objects_cache = {
+            name: _as_queryset(poll, name, rows) for name, rows in cached.items()
+        }
+        return poll
+    prefetch_related_objects([poll], *POLL_STRUCTURE)
+    if poll.status == PollStatus.PUBLISHED and poll.opens_at <= timezone.now():
+        if len(_structures) >= STRUCTURE_CACHE_SIZE:
+            _structures.clear()
+        _structures[key] = {
+            name: list(getattr(poll, name).all()) for name in ("okrugs", "districts", "questions")
+        }
+    return poll
+
+
+def _as_queryset(poll: Poll, name: str, rows: list) -> QuerySet:
+    """A related manager's queryset already evaluated to ``rows``, as a prefetch leaves it."""
+    queryset = getattr(poll, name).all()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    return queryset
 
 
 # --- results --------------------------------------------------------------------------------

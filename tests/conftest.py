@@ -36,6 +36,15 @@ def _test_settings(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_poll_structures():
+    """Tests add questions to open polls after reading them, which the site never does
+    (an opened poll's structure is locked): start every test without remembered ones."""
+    from polls import selectors
+
+    selectors._structures.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_outside_requests():
     """Services called directly speak English in tests (messages are asserted in English);
     requests still pick their language as the site does (Russian by default)."""

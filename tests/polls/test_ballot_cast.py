@@ -427,3 +427,25 @@ def test_age_uses_the_year_in_the_citys_time_zone(db):
         poll = three_question_poll(min_age=18)
         cast(UserFactory(birth_year=2009), poll, valid_answers(poll))
         assert Ballot.objects.get(poll=poll).age_band == "18-24"
+
+
+@pytest.mark.django_db
+def test_an_open_polls_structure_is_read_once_and_again_after_an_admin_save(
+    django_assert_num_queries,
+):
+    """Votes of a popular poll read its questions once per process (they are locked once
+    it opens); the poll row itself is always read afresh, and a save — as the admin makes
+    when it edits a poll — makes the structure be read again."""
+    poll = PollFactory()
+    question_with_options(poll, QuestionKind.SINGLE, options=2)
+    poll_with_questions(poll_id=poll.pk)
+    with django_assert_num_queries(1):
+        cached = poll_with_questions(poll_id=poll.pk)
+        assert len(cached.questions.all()[0].options.all()) == 2
+    poll.closes_at += timedelta(days=1)
+    poll.save()
+    question_with_options(poll, QuestionKind.SINGLE, options=3)
+    with django_assert_num_queries(5):
+        fresh = poll_with_questions(poll_id=poll.pk)
+    assert len(fresh.questions.all()) == 2
+    assert fresh.closes_at == poll.closes_at
