@@ -171,7 +171,7 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Civic] "
 HEADLESS_CLIENTS = ("app", "browser")
-HEADLESS_TOKEN_STRATEGY = "accounts.tokens.OneQuerySessionTokenStrategy"
+HEADLESS_TOKEN_STRATEGY = "accounts.tokens.OneQuerySessionTokenStrategy"  # noqa: S105 (a class)
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

@@ -37,17 +37,43 @@ def browser():
     del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Remember each phase's outcome on the test item, for the fixtures' teardown."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def new_page(browser):
-    """Open a fresh browser session (its own cookies) in Russian; closed after the test."""
+def new_page(browser, request):
+    """Open a fresh browser session (its own cookies) in Russian, or with the options
+    given (``locale``, ``viewport``, ``has_touch``...); closed after the test. If the test
+    failed, every page it opened leaves a screenshot and its HTML in test-artifacts/."""
     contexts = []
 
-    def open_page():
-        context = browser.new_context(locale="ru-RU", viewport={"width": 1280, "height": 900})
+    def open_page(**options):
+        settings = {"locale": "ru-RU", "viewport": {"width": 1280, "height": 900}, **options}
+        context = browser.new_context(**settings)
         context.set_default_timeout(30_000)
         contexts.append(context)
         return context.new_page()
 
     yield open_page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        _keep_failure_evidence(request.node.name, contexts)
     for context in contexts:
         context.close()
+
+
+def _keep_failure_evidence(test_name: str, contexts) -> None:
+    from tests.browser.journey import artifact_dir
+
+    folder = artifact_dir(f"FAILED-{test_name}")
+    for number, page in enumerate(page for context in contexts for page in context.pages):
+        try:
+            page.screenshot(path=folder / f"page-{number}.png", full_page=True)
+            (folder / f"page-{number}.html").write_text(page.content(), encoding="utf-8")
+        except Exception as error:  # noqa: BLE001 (evidence is best effort; the failure stands)
+            (folder / f"page-{number}.error.txt").write_text(repr(error), encoding="utf-8")

@@ -4,7 +4,6 @@ building gets 404, and the results show turnout and the quorum."""
 
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -13,10 +12,11 @@ from accounts.services import residency_codes_generate
 from polls.models import Ballot, Poll
 from polls.tasks import refresh_live_results
 from tests.accounts.factories import UserFactory, verified_resident
+from tests.browser.journey import check_page
 from tests.browser.test_poll_end_to_end import sign_in
 from tests.civic.factories import BuildingFactory
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+TEST = "neighbours"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -41,7 +41,7 @@ def test_a_resident_verifies_creates_a_survey_and_neighbours_vote(live_server, n
     page.click("form[action='/my-building/verify/'] button[type=submit]")
     page.wait_for_url(f"{base_url}/my-building/")
     assert page.locator(".badge.verified").first.is_visible()
-    page.screenshot(path=ARTIFACTS / "neighbours-1-verified.png", full_page=True)
+    check_page(page, "1-my-building-verified", test_name=TEST)
 
     page.click("a[href='/my-building/surveys/new/']")
     page.fill("[name=title]", "Ставить ли шлагбаум во дворе?")
@@ -55,13 +55,13 @@ def test_a_resident_verifies_creates_a_survey_and_neighbours_vote(live_server, n
     page.click("#add-question")  # the script adds a fourth question form
     page.fill("[name=questions-3-text]", "Насколько это важно?")
     page.select_option("[name=questions-3-kind]", "scale")
-    page.screenshot(path=ARTIFACTS / "neighbours-2-new-survey.png", full_page=True)
+    check_page(page, "2-new-survey", test_name=TEST)
     page.click("form.survey-form button[type=submit].primary")
     page.wait_for_url(re.compile(r"/polls/\d+/$"))
     survey = Poll.objects.get(title="Ставить ли шлагбаум во дворе?")
     assert [q.kind for q in survey.questions.all()] == ["single", "scale"]
     assert page.locator(".survey-terms").is_visible()  # open ballot, per apartment, quorum
-    page.screenshot(path=ARTIFACTS / "neighbours-3-survey.png", full_page=True)
+    check_page(page, "3-survey", test_name=TEST)
 
     for neighbour, choice, rating in zip(neighbours, ["Да", "Нет"], ["4", "2"], strict=True):
         neighbour_page = new_page()
@@ -83,6 +83,6 @@ def test_a_resident_verifies_creates_a_survey_and_neighbours_vote(live_server, n
     page.goto(f"{base_url}/polls/{survey.pk}/results/")
     assert re.search(r"2\D+10", page.locator("#turnout-apartments").inner_text())
     assert page.locator("#quorum .ok").is_visible()  # 2 of 10 apartments: 20% reached
-    page.screenshot(path=ARTIFACTS / "neighbours-4-results.png", full_page=True)
+    check_page(page, "4-results", test_name=TEST)
     table = page.locator("table.open-votes").inner_text()
     assert "Да" in table and "Нет" in table

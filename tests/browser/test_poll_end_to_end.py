@@ -8,6 +8,7 @@ from polls.ballot_log import ballot_log_checkpoint
 from polls.models import Ballot, Poll, PollStatus, TreeHead
 from polls.tasks import refresh_live_results
 from tests.accounts.factories import UserFactory
+from tests.browser.journey import ADMIN_WIDGETS, check_page
 from tests.civic.factories import BuildingFactory
 
 PASSWORD = "correct horse battery"  # UserFactory's password
@@ -63,6 +64,7 @@ def build_poll_in_admin(page, base_url, district_name) -> Poll:
         max_choices=2,
     )
     add_question(page, 2, "Оцените двор", "scale")
+    check_page(page, "1-admin-builds-a-poll", test_name="admin", exclude=ADMIN_WIDGETS)
     page.click("input[name=_save]")
     page.wait_for_url(re.compile(r"/admin/polls/poll/$"))
     poll = Poll.objects.get(title="Где поставить новые скамейки?")
@@ -70,6 +72,7 @@ def build_poll_in_admin(page, base_url, district_name) -> Poll:
     page.select_option("select[name=action]", "publish")
     page.click("button[name=index]")
     page.wait_for_selector(".messagelist")
+    check_page(page, "2-admin-published", test_name="admin", exclude=ADMIN_WIDGETS)
     return poll
 
 
@@ -92,6 +95,9 @@ def test_admin_builds_a_poll_residents_vote_and_results_appear(live_server, new_
 
     page = new_page()
     sign_in(page, base_url, voter.email)
+    page.goto(f"{base_url}/")
+    assert "Где поставить новые скамейки?" in page.locator("main").inner_text()  # on the site
+    check_page(page, "3-home-with-the-poll", test_name="admin")
     page.goto(f"{base_url}/polls/{poll.pk}/")
     page.check("text=В сквере")
     page.check("text=Со спинкой")
@@ -107,6 +113,7 @@ def test_admin_builds_a_poll_residents_vote_and_results_appear(live_server, new_
     page.click("#check-my-vote")  # the receipt goes in a POST body, never in a URL
     page.wait_for_selector("#browser-check[data-outcome]")
     assert page.locator("#browser-check").get_attribute("data-outcome") == "ok"
+    check_page(page, "4-check-my-vote", test_name="admin")
     forged_root = "00" * 32  # the same page with a forged root must fail in the browser
 
     def forge(route):

@@ -2,6 +2,7 @@ import pytest
 
 from rewards.models import Redemption
 from tests.accounts.factories import UserFactory
+from tests.browser.journey import check_page
 from tests.browser.test_poll_end_to_end import sign_in
 from tests.rewards.factories import RewardFactory, give_points
 
@@ -19,6 +20,7 @@ def test_resident_redeems_a_reward_in_the_browser(live_server, new_page, city_gr
     assert "1200" in page.locator(".points-link").inner_text()
 
     page.goto(f"{live_server.url}/rewards/")
+    check_page(page, "1-catalogue", test_name="shop")
     page.check("input[name=affordable]")
     page.click("form.filters button[type=submit]")
     assert page.locator(".poll-card h2").all_inner_texts() == ["Билет в Театр на Таганке"]
