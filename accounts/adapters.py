@@ -18,3 +18,8 @@ class AccountAdapter(DefaultAccountAdapter):
         if commit:
             user.save()
         return user
+
+    def get_phone(self, user):
+        """Civic keeps no phone numbers (sign-in is by email): allauth's headless API asks
+        anyway, and without this answers 500."""
+        return None

@@ -27,8 +27,9 @@ EXPORT_PERMISSION = "polls.export_poll"
 def may_export(user: User, poll: Poll) -> bool:
     if user.is_superuser:
         return True
-    if poll.scope == Scope.BUILDING:  # its author, while still a verified resident there
-        if poll.created_by_id == user.pk and user.verified_building_id == poll.building_id:
+    if poll.scope == Scope.BUILDING:  # its author, while a verified resident there and
+        author = poll.created_by_id == user.pk  # once the results may be seen
+        if author and user.verified_building_id == poll.building_id and poll.results_visible():
             return True
         return user.groups.filter(name=CITY_ADMINS).exists()
     return user.has_perm(EXPORT_PERMISSION)

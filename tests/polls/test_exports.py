@@ -190,6 +190,8 @@ def test_building_survey_ballots_go_to_their_author_without_the_voter_snapshot(c
     Poll.objects.filter(pk=survey.pk).update(
         opens_at=survey.opens_at.replace(year=2020), closes_at=survey.opens_at.replace(year=2021)
     )
+    assert client.get(url).status_code == 403  # closed, results not published yet
+    Poll.objects.filter(pk=survey.pk).update(results_published_at=survey.opens_at)
     _, rows = download(client, survey, "ballots")
     assert rows[0] == ["receipt", single.text]
     assert rows[1][1] == "Другое"
