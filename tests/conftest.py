@@ -1,10 +1,10 @@
 """Test configuration: speed-ups and isolation on top of the one settings module."""
 
 import importlib
+import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.core.cache import cache
 from django.utils import translation
 
 TEST_CACHE_REDIS_DB = 15
@@ -26,13 +26,16 @@ def _test_settings(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Rate limits and throttles start afresh in every test: each test has a key prefix of
+    # its own (not a flush, which would also wipe the counters of another suite running on
+    # the same Redis at the same time).
     settings.CACHES = {
         "default": {
             **settings.CACHES["default"],
             "LOCATION": redis_url_with_db(settings.REDIS_URL, TEST_CACHE_REDIS_DB),
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         }
     }
-    cache.clear()  # rate limits and throttles start afresh in every test
 
 
 @pytest.fixture(autouse=True)

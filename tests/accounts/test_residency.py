@@ -58,6 +58,12 @@ def staff(city_groups):
     return user
 
 
+def save_profile(resident, **changes) -> None:
+    """Save the profile form as the resident would, changing only what is given."""
+    fields = {"birth_year": 1985, "gender": "female", "language": "ru", **changes}
+    profile_update(user=resident, changes=ProfileChanges(**fields))
+
+
 def codes_for(building, staff, apartments: int = 3) -> dict[str, str]:
     building.apartments = apartments
     building.save(update_fields=["apartments"])
@@ -185,12 +191,7 @@ def test_moving_away_ends_the_verification_and_points_are_not_awarded_again(staf
     resident = UserFactory(home_building=old_home)
     residency_verify_code(user=resident, code=codes["1"])
     resident.refresh_from_db()
-    profile_update(
-        user=resident,
-        changes=ProfileChanges(
-            home_building=new_home, apartment="5", birth_year=1985, gender="female", language="ru"
-        ),
-    )
+    save_profile(resident, home_building=new_home, apartment="5")
     resident.refresh_from_db()
     assert resident.verified_building is None and resident.verified_apartment == ""
     assert ResidencyClaim.objects.get(user=resident).status == ClaimStatus.ENDED
@@ -201,16 +202,7 @@ def test_moving_away_ends_the_verification_and_points_are_not_awarded_again(staf
 
 def test_changing_the_apartment_ends_the_verification():
     resident = verified_resident(BuildingFactory(), "7")
-    profile_update(
-        user=resident,
-        changes=ProfileChanges(
-            home_building=resident.home_building,
-            apartment="8",
-            birth_year=1985,
-            gender="female",
-            language="ru",
-        ),
-    )
+    save_profile(resident, home_building=resident.home_building, apartment="8")
     resident.refresh_from_db()
     assert resident.verified_building is None
 
@@ -396,16 +388,7 @@ def test_apartments_have_one_spelling(staff):
     assert normalize_apartment(" 05 ") == "5"
     assert normalize_apartment("5a") == normalize_apartment("5А") == "5А"
     resident = UserFactory()
-    profile_update(
-        user=resident,
-        changes=ProfileChanges(
-            home_building=resident.home_building,
-            apartment="012b",
-            birth_year=1985,
-            gender="female",
-            language="ru",
-        ),
-    )
+    save_profile(resident, home_building=resident.home_building, apartment="012b")
     resident.refresh_from_db()
     assert resident.apartment == "12В"
 
@@ -413,16 +396,7 @@ def test_apartments_have_one_spelling(staff):
 def test_changing_the_apartment_ends_a_pending_claim(staff):
     resident = UserFactory(apartment="12")
     claim = residency_claim_request(user=resident)
-    profile_update(
-        user=resident,
-        changes=ProfileChanges(
-            home_building=resident.home_building,
-            apartment="13",
-            birth_year=1985,
-            gender="female",
-            language="ru",
-        ),
-    )
+    save_profile(resident, home_building=resident.home_building, apartment="13")
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.ENDED
     with pytest.raises(ResidencyError, match="already been decided"):
@@ -436,11 +410,8 @@ def test_a_stale_profile_save_does_not_undo_a_verification(staff):
     codes = codes_for(building, staff)
     stale = UserFactory(home_building=building, apartment="1")
     residency_verify_code(user=User.objects.get(pk=stale.pk), code=codes["1"])
-    profile_update(
-        user=stale,
-        changes=ProfileChanges(
-            home_building=building, apartment="1", birth_year=1990, gender="male", language="en"
-        ),
+    save_profile(
+        stale, home_building=building, apartment="1", birth_year=1990, gender="male", language="en"
     )
     stale.refresh_from_db()
     assert (stale.verified_building, stale.verified_apartment) == (building, "1")
