@@ -17,10 +17,10 @@ from polls.selectors import (
     poll_cards,
     poll_results,
     poll_with_questions,
-    public_poll,
     published_polls,
     survey_for_resident,
     survey_turnout,
+    visible_poll,
 )
 from polls.serializers import (
     ErrorSerializer,
@@ -52,7 +52,7 @@ ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404:
 
 def _visible_poll(request, poll_id: int) -> Poll:
     """A published city poll, or a building survey for its verified residents; else 404."""
-    poll = public_poll(poll_id=poll_id) or survey_for_resident(user=request.user, poll_id=poll_id)
+    poll = visible_poll(user=request.user, poll_id=poll_id)
     if poll is None:
         raise Http404
     return poll

@@ -101,11 +101,21 @@ def _phase_condition(phase: Phase, now: datetime) -> Q:
 def public_poll(*, poll_id: int, include_drafts: bool = False) -> Poll | None:
     """A city poll with its questions, as residents may see it: None for building surveys,
     unknown ids and (unless ``include_drafts``, for an admin's preview) drafts."""
+    poll = visible_poll(user=None, poll_id=poll_id, include_drafts=include_drafts)
+    return None if poll is None or poll.is_survey else poll
+
+
+def visible_poll(*, user: User | None, poll_id: int, include_drafts: bool = False) -> Poll | None:
+    """The poll with its questions if ``user`` may see it: a published city poll (or a
+    draft, with ``include_drafts``, for an admin's preview), or a building survey they may
+    see (``survey_visible``). None otherwise, unknown ids included."""
     try:
         poll = poll_with_questions(poll_id=poll_id)
     except Poll.DoesNotExist:
         return None
-    if poll.scope == Scope.BUILDING or (poll.status == PollStatus.DRAFT and not include_drafts):
+    if poll.is_survey:
+        return poll if user is not None and survey_visible(user=user, poll=poll) else None
+    if poll.status == PollStatus.DRAFT and not include_drafts:
         return None
     return poll
 
@@ -493,26 +503,22 @@ def vote_state(*, user: User, poll: Poll) -> VoteState:
     return VoteState(has_voted=user.pk in voters, apartment_voted=bool(voters - {user.pk}))
 
 
-def survey_for_resident(*, user: User, poll_id: int) -> Poll | None:
-    """A building survey with its questions, if ``user`` may see it: verified residents of
-    its building only, and a hidden survey only its author (to read why). Else None."""
-    if not user.is_authenticated or user.verified_building_id is None:
-        return None
-    poll = (
-        Poll.objects.filter(
-            pk=poll_id,
-            scope=Scope.BUILDING,
-            status=PollStatus.PUBLISHED,
-            building_id=user.verified_building_id,
-        )
-        .filter(Q(hidden_at__isnull=True) | Q(created_by_id=user.pk))
-        .select_related("building")
-        .prefetch_related(
-            Prefetch("questions", queryset=Question.objects.prefetch_related("options"))
-        )
-        .first()
+def survey_visible(*, user: User, poll: Poll) -> bool:
+    """Verified residents of its building see a published survey; a hidden one only its
+    author (to read why)."""
+    return (
+        user.is_authenticated
+        and poll.status == PollStatus.PUBLISHED
+        and user.verified_building_id is not None
+        and user.verified_building_id == poll.building_id
+        and (poll.hidden_at is None or poll.created_by_id == user.pk)
     )
-    return poll
+
+
+def survey_for_resident(*, user: User, poll_id: int) -> Poll | None:
+    """A building survey with its questions, if ``user`` may see it; else None."""
+    poll = visible_poll(user=user, poll_id=poll_id)
+    return poll if poll is not None and poll.is_survey else None
 
 
 @dataclass

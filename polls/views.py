@@ -25,6 +25,7 @@ from polls.selectors import (
     public_poll,
     survey_for_resident,
     survey_turnout,
+    visible_poll,
     vote_state,
 )
 from polls.services import SurveyError, VoteRefused, ballot_cast, survey_create, survey_report
@@ -49,9 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def _poll_or_404(request: HttpRequest, poll_id: int) -> Poll:
     """A published city poll (a draft only for staff who may change polls, as a preview),
     or a building survey for the verified residents of its building: 404 for anyone else."""
-    poll = public_poll(poll_id=poll_id, include_drafts=True) or survey_for_resident(
-        user=request.user, poll_id=poll_id
-    )
+    poll = visible_poll(user=request.user, poll_id=poll_id, include_drafts=True)
     # The permission is asked only for a draft: it costs two queries.
     if poll is None or (
         poll.status == PollStatus.DRAFT and not request.user.has_perm("polls.change_poll")

@@ -527,3 +527,24 @@ def test_an_author_who_moved_away_loses_the_surveys_exports(client, author, buil
         home_building=BuildingFactory(), verified_building=None, verified_apartment=""
     )
     assert client.get(url).status_code == 403
+
+
+def test_a_survey_page_costs_no_more_queries_than_a_city_poll_page(client, author, building):
+    """The survey is read once, by the same selector as city polls (not looked up as a
+    city poll first and again as a survey)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.polls.factories import PollFactory, question_with_options
+
+    survey = make_survey(author)
+    city_poll = PollFactory()
+    question_with_options(city_poll)
+    client.force_login(author)
+
+    def queries(poll) -> int:
+        client.get(reverse("poll_detail", args=[poll.pk]))  # the structure is remembered
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("poll_detail", args=[poll.pk])).status_code == 200
+        return len(captured)
+
+    assert queries(survey) <= queries(city_poll)
