@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import NotificationKind, User
 from accounts.notifications import notifications_create
-from civic.db import violated_constraint
 from civic.models import Building
 from polls.ballot_log import ballot_log_checkpoint
 from polls.models import (
@@ -128,22 +127,28 @@ def _limit_statement_time() -> None:
         )
 
 
+# The unique constraints (one per resident; one per apartment where chosen) decide; a
+# refused insert returns no row instead of raising, so the vote needs no savepoint.
+PARTICIPATION_INSERT_SQL = """
+    INSERT INTO polls_participation (user_id, poll_id, voted_at, apartment, one_per_apartment)
+    VALUES (%s, %s, %s, %s, %s)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+"""
+
+
 def _participation_create(*, user: User, poll: Poll, now: datetime) -> None:
     """The database lets one participation per resident in, and in a one-vote-per-apartment
     survey one per apartment: the first vote from an apartment counts."""
-    try:
-        with transaction.atomic():
-            Participation.objects.create(
-                user=user,
-                poll=poll,
-                voted_at=now,
-                apartment=user.verified_apartment if poll.is_survey else "",
-                one_per_apartment=poll.is_survey and poll.per_apartment,
-            )
-    except IntegrityError as error:
-        if violated_constraint(error) == "participation_once_per_apartment":
-            raise VoteRefused(Refusal("apartment_voted", str(APARTMENT_VOTED))) from error
-        raise VoteRefused(Refusal("already_voted", str(ALREADY_VOTED))) from error
+    apartment = user.verified_apartment if poll.is_survey else ""
+    per_apartment = poll.is_survey and poll.per_apartment
+    with connection.cursor() as cursor:
+        cursor.execute(PARTICIPATION_INSERT_SQL, [user.pk, poll.pk, now, apartment, per_apartment])
+        if cursor.fetchone() is not None:
+            return
+    if Participation.objects.filter(user=user, poll=poll).exists():
+        raise VoteRefused(Refusal("already_voted", str(ALREADY_VOTED)))
+    raise VoteRefused(Refusal("apartment_voted", str(APARTMENT_VOTED)))
 
 
 def _voter_snapshot(*, user: User, poll: Poll, now: datetime) -> dict:

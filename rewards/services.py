@@ -12,12 +12,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import NotificationKind, User
 from accounts.notifications import notifications_create
-from civic.db import violated_constraint
 from rewards.models import (
     Achievement,
     AchievementKind,
     CategoryLimit,
-    LedgerEntry,
     Level,
     Reason,
     Redemption,
@@ -88,24 +86,39 @@ def points_adjust(*, user_id: int, amount: int, comment: str, key: str) -> bool:
     )
 
 
+# A repeated key inserts nothing and returns no row: no savepoint, no exception, on the
+# path every vote takes (bench/vote_load.py).
+LEDGER_INSERT_SQL = """
+    INSERT INTO rewards_ledgerentry (user_id, amount, reason, key, source, comment, created_at)
+    VALUES (%s, %s, %s, %s, %s, %s, now())
+    ON CONFLICT ON CONSTRAINT ledger_award_once DO NOTHING
+    RETURNING id
+"""
+WALLET_CREDIT_SQL = """
+    INSERT INTO rewards_wallet (user_id, balance, lifetime) VALUES (%s, %s, %s)
+    ON CONFLICT (user_id) DO UPDATE
+    SET balance = rewards_wallet.balance + EXCLUDED.balance,
+        lifetime = rewards_wallet.lifetime + EXCLUDED.lifetime
+"""
+
+
 def _ledger_write(*, user_id: int, amount: int, award: Award) -> bool:
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                LedgerEntry.objects.create(
-                    user_id=user_id,
-                    amount=amount,
-                    reason=award.reason,
-                    key=award.key,
-                    source=award.source,
-                    comment=award.comment,
-                )
-        except IntegrityError as error:
-            if violated_constraint(error) != "ledger_award_once":
-                raise
+    """The entry and the wallet change together (inside the caller's transaction when there
+    is one); False, with nothing written, if the key was credited before. Only a debit,
+    which the wallet's CHECK may refuse, needs a savepoint to leave the caller's
+    transaction usable."""
+    earned = 0 if award.reason in SPENDING_REASONS else amount
+    with transaction.atomic(savepoint=amount < 0), connection.cursor() as cursor:
+        cursor.execute(
+            LEDGER_INSERT_SQL,
+            [user_id, amount, award.reason, award.key, award.source, award.comment],
+        )
+        if cursor.fetchone() is None:
             return False
-        earned = 0 if award.reason in SPENDING_REASONS else amount
-        _wallet_change(user_id=user_id, amount=amount, earned=earned)
+        if amount > 0:  # a credit cannot break the CHECK: one upsert
+            cursor.execute(WALLET_CREDIT_SQL, [user_id, amount, earned])
+        else:
+            _wallet_change(user_id=user_id, amount=amount, earned=earned)
     return True
 
 
