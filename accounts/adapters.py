@@ -1,6 +1,11 @@
+from functools import cache
+from pathlib import Path
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django import forms
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from accounts.invites import INVITER_SESSION_KEY
 
@@ -23,3 +28,29 @@ class AccountAdapter(DefaultAccountAdapter):
         """Civic keeps no phone numbers (sign-in is by email): allauth's headless API asks
         anyway, and without this answers 500."""
         return None
+
+    def clean_email(self, email: str) -> str:
+        """Refuse throwaway addresses (accounts/disposable_domains.txt), a farm's favourite."""
+        email = super().clean_email(email)
+        if is_disposable(email):
+            raise forms.ValidationError(
+                _("Addresses of disposable email services cannot be used: please use your own.")
+            )
+        return email
+
+
+DISPOSABLE_DOMAINS_FILE = Path(__file__).resolve().parent / "disposable_domains.txt"
+
+
+@cache
+def disposable_domains() -> frozenset[str]:
+    lines = DISPOSABLE_DOMAINS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(
+        line.strip().lower() for line in lines if line.strip() and not line.startswith("#")
+    )
+
+
+def is_disposable(email: str) -> bool:
+    """The address's domain, or any domain above it, is a disposable service."""
+    labels = email.rpartition("@")[2].lower().rstrip(".").split(".")
+    return any(".".join(labels[i:]) in disposable_domains() for i in range(len(labels) - 1))

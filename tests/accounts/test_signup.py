@@ -116,3 +116,35 @@ def test_app_client_signs_up_and_verifies_through_the_headless_api(client, mailo
     assert response.status_code == 200, response.content
     assert response.json()["data"]["user"]["email"] == "app@example.org"
     assert response.json()["meta"]["is_authenticated"] is True
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("email", ["farm1@mailinator.com", "x@eu.yopmail.com", "y@MAILINATOR.COM"])
+def test_signup_refuses_disposable_addresses(client, mailoutbox, settings, email):
+    """Throwaway mailboxes (accounts/disposable_domains.txt, subdomains too) are refused
+    with a message, in the browser and in the app API; nothing is created or sent."""
+    from accounts.models import User
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(
+        reverse("account_signup"), {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert "disposable email services" in response.content.decode()
+    api = client.post(
+        "/_allauth/app/v1/auth/signup",
+        {"email": email, "password": PASSWORD},
+        content_type="application/json",
+    )
+    assert api.status_code == 400
+    assert "disposable" in api.content.decode()
+    assert not User.objects.filter(email__iexact=email).exists()
+    assert mailoutbox == []
+
+
+def test_ordinary_domains_are_not_disposable():
+    from accounts.adapters import is_disposable
+
+    assert not is_disposable("anna@yandex.ru")
+    assert not is_disposable("anna@mailinator.com.example.org")
+    assert is_disposable("anna@sub.guerrillamail.com")
