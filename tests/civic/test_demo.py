@@ -127,3 +127,32 @@ def test_the_independent_verifier_recounts_the_closed_demo_poll(city_groups, cli
     (tmp_path / "ballots.json").write_text(json.dumps(ballots))
     tampered = verify_directory(tmp_path, public_key_hex=public_key_hex())
     assert not tampered.ok
+
+
+@pytest.mark.django_db
+def test_staff_exports_and_open_data_of_the_demo_hold_no_personal_data(city_groups, client):
+    """Every staff export and every open-data file of the demo's city polls is scanned for
+    the demo residents' emails, names and birth years next to them: none appears."""
+    from polls.models import ExportKind
+    from polls.open_data import FILES
+
+    call_command("load_demo", stdout=StringIO())
+    residents = list(User.objects.filter(is_staff=False))
+    emails = {user.email.lower() for user in residents}
+    names = {user.get_full_name() for user in residents if user.get_full_name()}
+    client.force_login(User.objects.get(email__startswith="analyst"))
+    polls = Poll.objects.exclude(scope=Scope.BUILDING).filter(status="published")
+    scanned = 0
+    for poll in polls:
+        urls = [reverse("staff_export", args=[poll.pk, kind]) for kind in ExportKind.values]
+        urls += [reverse("open_data_file", args=[poll.pk, name]) for name in FILES]
+        for url in urls:
+            response = client.get(url)
+            if response.status_code != 200:
+                continue
+            text = b"".join(response.streaming_content).decode("utf-8-sig").lower()
+            assert not any(email in text for email in emails), url
+            assert not any(name.lower() in text for name in names), url
+            assert "birth" not in text, url
+            scanned += 1
+    assert scanned >= 10
