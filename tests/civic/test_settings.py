@@ -96,3 +96,26 @@ def test_docker_compose_runs_the_whole_stack():
         assert env["REDIS_URL"].startswith("redis://")
         assert env["DEBUG"] == "0"
     assert services["web"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+@pytest.mark.django_db
+def test_pages_are_served_with_the_security_headers_and_cookies(client):
+    """Over HTTPS (as production serves it): HSTS, no framing, no type sniffing, a strict
+    referrer policy; the session and CSRF cookies are Secure, the session one HttpOnly and
+    both SameSite."""
+    from tests.accounts.factories import UserFactory
+
+    response = client.get("/", secure=True)
+    assert response.status_code == 200
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+    client.post(
+        "/accounts/login/",
+        {"login": UserFactory().email, "password": "correct horse battery"},
+        secure=True,
+    )
+    session, csrf = client.cookies[settings.SESSION_COOKIE_NAME], client.cookies["csrftoken"]
+    assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"
+    assert csrf["secure"] and csrf["samesite"] == "Lax"
