@@ -148,3 +148,27 @@ def test_ordinary_domains_are_not_disposable():
     assert not is_disposable("anna@yandex.ru")
     assert not is_disposable("anna@mailinator.com.example.org")
     assert is_disposable("anna@sub.guerrillamail.com")
+
+
+@pytest.mark.django_db
+def test_repeated_failed_logins_lock_the_account_for_a_while(client, settings):
+    """After 5 wrong passwords for one account (allauth's default login_failed limit), even
+    the right one is refused with a message, until the window has passed."""
+    import time_machine
+    from django.utils import timezone
+
+    from tests.accounts.factories import UserFactory
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    resident = UserFactory()
+    url = reverse("account_login")
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        for _ in range(5):
+            client.post(url, {"login": resident.email, "password": "wrong password"})
+        locked = client.post(url, {"login": resident.email, "password": "correct horse battery"})
+        assert locked.status_code == 200
+        assert "Too many failed login attempts" in locked.content.decode()
+        clock.move_to(start + timezone.timedelta(minutes=6))
+        unlocked = client.post(url, {"login": resident.email, "password": "correct horse battery"})
+        assert unlocked.status_code == 302
