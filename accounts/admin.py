@@ -148,6 +148,9 @@ class ResidencyClaimAdmin(NoAddOrDeleteAdmin):
         return super().response_change(request, obj)
 
 
+LABEL = "accounts_residencycodebatch"  # the admin's URL names of the batches
+
+
 @admin.register(ResidencyCodeBatch)
 class ResidencyCodeBatchAdmin(NoAddOrDeleteAdmin):
     """Batches are made by the "Generate residency codes" action on buildings and districts
@@ -182,9 +185,9 @@ class ResidencyCodeBatchAdmin(NoAddOrDeleteAdmin):
     def downloads(self, batch) -> str:
         return format_html(
             '<a href="{}">{}</a> · <a href="{}">{}</a>',
-            reverse("admin:accounts_residencycodebatch_csv", args=[batch.pk]),
+            reverse(f"admin:{LABEL}_csv", args=[batch.pk]),
             _("List of codes (CSV)"),
-            reverse("admin:accounts_residencycodebatch_pdf", args=[batch.pk]),
+            reverse(f"admin:{LABEL}_pdf", args=[batch.pk]),
             _("Letters, one per apartment (PDF)"),
         )
 
@@ -205,14 +208,10 @@ class ResidencyCodeBatchAdmin(NoAddOrDeleteAdmin):
         else:
             body, content_type = letters_pdf(batch), "application/pdf"
         response = HttpResponse(body, content_type=content_type)
-        extension = "csv" if kind == "csv" else "pdf"
         response["Content-Disposition"] = (
-            f'attachment; filename="residency-codes-{batch.pk}.{extension}"'
+            f'attachment; filename="residency-codes-{batch.pk}.{kind}"'
         )
         return response
-
-
-LABEL = "accounts_residencycodebatch"
 
 
 @admin.register(CodeAttempt)

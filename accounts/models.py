@@ -115,6 +115,12 @@ class User(AbstractUser):
                 | models.Q(verified_building=models.F("home_building")),
                 name="user_verified_building_is_home",
             ),
+            # Verified means a building and an apartment; not verified, neither.
+            models.CheckConstraint(
+                condition=models.Q(verified_building__isnull=True, verified_apartment="")
+                | (models.Q(verified_building__isnull=False) & ~models.Q(verified_apartment="")),
+                name="user_verified_apartment_with_building",
+            ),
         ]
 
     def __str__(self) -> str:

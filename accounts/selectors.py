@@ -1,4 +1,8 @@
-"""Reads about residents shared by pages and (later) the API."""
+"""Reads about residents shared by pages and the API."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count
 
 from accounts.models import ResidencyClaim, User
 from civic.models import Building
@@ -20,3 +24,17 @@ def building_resident_count(*, building: Building) -> int:
 def latest_claim(*, user: User) -> ResidencyClaim | None:
     """The resident's most recent residency claim (pending, verified, declined or ended)."""
     return ResidencyClaim.objects.filter(user=user).select_related("building").first()
+
+
+@dataclass(frozen=True)
+class BuildingResidency:
+    verified_residents: int
+    verified_apartments: int
+
+
+def building_residency(*, building_id: int) -> BuildingResidency:
+    """How many verified residents the building has, and in how many apartments."""
+    counts = User.objects.filter(verified_building_id=building_id, is_active=True).aggregate(
+        residents=Count("pk"), apartments=Count("verified_apartment", distinct=True)
+    )
+    return BuildingResidency(counts["residents"], counts["apartments"])

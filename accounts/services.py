@@ -132,9 +132,15 @@ def profile_update(*, user: User, changes: ProfileChanges) -> User:
     return user
 
 
+def _resident_lock(user_id: int) -> User:
+    """The resident's row, locked to the end of the transaction: every residency change and
+    profile save takes it, so they happen one after another."""
+    return User.objects.select_for_update().get(pk=user_id)
+
+
 def _refresh_residency(user: User) -> None:
     """Lock the resident's row and read its home and verification as they are now."""
-    current = User.objects.select_for_update().get(pk=user.pk)
+    current = _resident_lock(user.pk)
     for field in ("home_building_id", "apartment", "verified_building_id", "verified_apartment"):
         setattr(user, field, getattr(current, field))
 
@@ -233,6 +239,7 @@ CODE_MESSAGES = {
     CodeOutcome.EXPIRED: gettext_lazy("This code has expired. Ask the city for a new letter."),
 }
 CODE_ATTEMPT_WINDOW = timedelta(hours=1)
+FAILED_CODE_OUTCOMES = [CodeOutcome.WRONG, CodeOutcome.USED, CodeOutcome.EXPIRED]
 
 
 def residency_verify_code(*, user: User, code: str) -> ResidencyClaim:
@@ -244,7 +251,7 @@ def residency_verify_code(*, user: User, code: str) -> ResidencyClaim:
     a failed try is committed before the error is raised.
     """
     with transaction.atomic():
-        resident = User.objects.select_for_update().get(pk=user.pk)
+        resident = _resident_lock(user.pk)
         _check_may_verify(resident)
         retry_at = _code_tries_exhausted_until(resident)
         if retry_at is None:
@@ -274,9 +281,9 @@ def _code_tries_exhausted_until(resident: User) -> datetime | None:
     """When the resident may try again, if their failed tries of the last hour are used up."""
     since = timezone.now() - CODE_ATTEMPT_WINDOW
     failures = list(
-        CodeAttempt.objects.filter(user=resident, created_at__gt=since)
-        .exclude(outcome=CodeOutcome.VERIFIED)
-        .exclude(outcome=CodeOutcome.BLOCKED)
+        CodeAttempt.objects.filter(
+            user=resident, created_at__gt=since, outcome__in=FAILED_CODE_OUTCOMES
+        )
         .order_by("created_at")
         .values_list("created_at", flat=True)
     )
@@ -345,7 +352,7 @@ def _residency_verify(
 def residency_claim_request(*, user: User, note: str = "") -> ResidencyClaim:
     """Ask city staff to verify the resident's home building and apartment by hand."""
     with transaction.atomic():
-        resident = User.objects.select_for_update().get(pk=user.pk)
+        resident = _resident_lock(user.pk)
         _check_may_verify(resident)
         if not resident.apartment:
             raise ResidencyError(_("Add your apartment number to your profile first."))
@@ -372,14 +379,19 @@ def residency_claim_decide(
     """A staff member approves or declines a pending claim, giving the reason; the resident
     is notified. A claim whose resident has moved or changed apartment since cannot be
     approved."""
-    if not reason.strip():
+    reason = reason.strip()
+    if not reason:
         raise ResidencyError(_("Give the reason for the decision."))
     now = timezone.now()
     with transaction.atomic():
-        claim = ResidencyClaim.objects.select_for_update().get(pk=claim_id)
+        claim = (
+            ResidencyClaim.objects.select_related("building")
+            .select_for_update(of=("self",))
+            .get(pk=claim_id)
+        )
         if claim.status != ClaimStatus.PENDING:
             raise ResidencyError(_("This claim has already been decided."))
-        resident = User.objects.select_for_update().get(pk=claim.user_id)
+        resident = _resident_lock(claim.user_id)
         if approve and (
             resident.home_building_id != claim.building_id or resident.apartment != claim.apartment
         ):
@@ -397,11 +409,11 @@ def residency_claim_decide(
                 now=now,
                 claim=claim,
                 decided_by=staff,
-                reason=reason.strip(),
+                reason=reason,
             )
         else:
             claim.status = ClaimStatus.REJECTED
-            claim.decided_at, claim.decided_by, claim.reason = now, staff, reason.strip()
+            claim.decided_at, claim.decided_by, claim.reason = now, staff, reason
             claim.save(update_fields=["status", "decided_at", "decided_by", "reason"])
         kind = (
             NotificationKind.RESIDENCY_VERIFIED if approve else NotificationKind.RESIDENCY_REJECTED

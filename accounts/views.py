@@ -12,7 +12,12 @@ from accounts.forms import ProfileForm, ResidencyClaimForm, ResidencyCodeForm
 from accounts.invites import INVITER_SESSION_KEY, invite_token, inviter_id
 from accounts.models import User
 from accounts.notifications import notification_text, notifications_mark_read
-from accounts.selectors import building_resident_count, latest_claim, resident_with_home
+from accounts.selectors import (
+    building_residency,
+    building_resident_count,
+    latest_claim,
+    resident_with_home,
+)
 from accounts.services import (
     ProfileError,
     ResidencyError,
@@ -23,7 +28,7 @@ from accounts.services import (
     residency_verify_code,
 )
 from civic.selectors import building_search
-from polls.selectors import building_residency, building_surveys
+from polls.selectors import building_surveys
 from rewards.selectors import resident_achievements, resident_standing
 from rewards.services import POINTS_INVITE
 

@@ -29,8 +29,9 @@ def verify_directory(directory: Path, public_key_hex: str | None = None) -> Repo
     ballots = json.loads((directory / BALLOTS).read_text(encoding="utf-8"))
     heads = json.loads((directory / TREE_HEADS).read_text(encoding="utf-8"))
     results = json.loads((directory / RESULTS).read_text(encoding="utf-8"))
-    key = public_key_hex or _key_file(directory) or heads.get("public_key", "")
-    if not public_key_hex and not _key_file(directory):
+    given = public_key_hex or _key_file(directory)
+    key = given or heads.get("public_key", "")
+    if not given:
         report.checked.append(
             "No key given: using the key inside tree_heads.json. Compare it with the key the "
             "city publishes, or pass --key."

@@ -28,7 +28,17 @@ from civic_verify.merkle import (
     subtree_hash,
 )
 from civic_verify.records import ballot_record, canonical, tree_head_message
-from polls.models import Ballot, LogLeaf, LogNode, Poll, PollStatus, QuestionKind, Scope, TreeHead
+from polls.models import (
+    Ballot,
+    LogLeaf,
+    LogNode,
+    Poll,
+    PollStatus,
+    Question,
+    QuestionKind,
+    Scope,
+    TreeHead,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -72,17 +82,14 @@ def public_key_hex() -> str:
     return signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
 
 
-def is_logged(poll: Poll) -> bool:
-    """City polls are logged; building surveys are private to their building."""
-    return poll.scope != Scope.BUILDING
-
-
 def _logged_questions(poll_id: int) -> list[int]:
-    return list(
-        Poll.objects.get(pk=poll_id)
-        .questions.exclude(kind=QuestionKind.TEXT)
-        .values_list("pk", flat=True)
-    )
+    """The questions a leaf holds answers to: all but free text."""
+    questions = Question.objects.filter(poll_id=poll_id).exclude(kind=QuestionKind.TEXT)
+    return list(questions.values_list("pk", flat=True))
+
+
+def latest_tree_head(*, poll_id: int) -> TreeHead | None:
+    return TreeHead.objects.filter(poll_id=poll_id).order_by("-size").first()
 
 
 # --- writes -----------------------------------------------------------------------------------
@@ -98,9 +105,10 @@ def ballot_log_checkpoint(*, poll_id: int, minimum: int = 1) -> TreeHead | None:
     checkpoint, before the results, takes whatever is left."""
     with transaction.atomic():
         poll = Poll.objects.select_for_update(no_key=True).get(pk=poll_id)
-        if not is_logged(poll):
+        if poll.is_survey:  # private to their building: not logged
             return None
-        size = log_size(poll_id=poll_id)
+        previous = latest_tree_head(poll_id=poll_id)
+        size = previous.size if previous else 0
         with connection.cursor() as cursor:
             parameters = {"poll": poll_id, "questions": _logged_questions(poll_id)}
             cursor.execute(UNLOGGED_BALLOTS_SQL, parameters)
@@ -116,7 +124,7 @@ def ballot_log_checkpoint(*, poll_id: int, minimum: int = 1) -> TreeHead | None:
             ),
         )
         _nodes_append(poll_id=poll_id, old_size=size, leaves=leaves)
-        return _tree_head_sign(poll_id=poll_id, size=size + len(leaves))
+        return _tree_head_sign(poll_id=poll_id, size=size + len(leaves), previous=previous)
 
 
 def _copy_rows(table: str, rows) -> None:
@@ -168,8 +176,7 @@ def _waiting_nodes(*, poll_id: int, size: int) -> dict[tuple[int, int], bytes]:
     return _nodes_read(poll_id=poll_id, keys=keys)
 
 
-def _tree_head_sign(*, poll_id: int, size: int) -> TreeHead:
-    previous = TreeHead.objects.filter(poll_id=poll_id).order_by("-size").first()
+def _tree_head_sign(*, poll_id: int, size: int, previous: TreeHead | None) -> TreeHead:
     root = with_stored_nodes(poll_id, lambda node: subtree_hash(0, size, node)).hex()
     proof = []
     if previous is not None:
@@ -257,7 +264,7 @@ def ballot_check(*, receipt: str) -> BallotCheck | None:
     if ballot is None:
         return None
     leaf = getattr(ballot, "log_leaf", None)
-    head = TreeHead.objects.filter(poll_id=ballot.poll_id).order_by("-size").first()
+    head = latest_tree_head(poll_id=ballot.poll_id)
     if leaf is None or head is None or head.size <= leaf.index:
         return BallotCheck(ballot=ballot, record="", index=None, head=None, proof=[])
     logged = next(logged_ballots(poll_id=ballot.poll_id, start=leaf.index, end=leaf.index + 1))
@@ -307,7 +314,7 @@ def logged_ballots(*, poll_id: int, start: int = 0, end: int | None = None) -> I
 def log_size(*, poll_id: int) -> int:
     """How many ballots the log holds: the size of its latest tree head (every checkpoint
     signs one)."""
-    head = TreeHead.objects.filter(poll_id=poll_id).order_by("-size").only("size").first()
+    head = latest_tree_head(poll_id=poll_id)
     return head.size if head else 0
 
 

@@ -138,6 +138,12 @@ class Poll(models.Model):
                 | Q(quorum_percent__gte=1, quorum_percent__lte=100),
                 name="poll_quorum_is_a_share",
             ),
+            # Open ballots, votes per apartment and quorums are building surveys' terms.
+            models.CheckConstraint(
+                condition=Q(scope="building")
+                | Q(open_ballot=False, vote_unit="resident", quorum_percent__isnull=True),
+                name="poll_survey_terms_only_for_surveys",
+            ),
         ]
         indexes = [models.Index(fields=["status", "closes_at"], name="poll_status_closes")]
         permissions = [("export_poll", _("Can export results and ballots, and see dashboards"))]

@@ -3,6 +3,7 @@ CSV, in the shapes ``civic_verify`` reads. Ballots stream in log order, a batch 
 
 import json
 from collections.abc import Iterator
+from itertools import chain
 
 from django.conf import settings
 
@@ -10,13 +11,7 @@ from polls.ballot_log import logged_ballots, public_key_hex
 from polls.exports import csv_stream
 from polls.models import Dimension, OptionTally, Poll, PollTally, QuestionKind, TreeHead
 
-FILES = {
-    "ballots.json": "application/json",
-    "ballots.csv": "text/csv; charset=utf-8",
-    "tree_heads.json": "application/json",
-    "results.json": "application/json",
-    "results.csv": "text/csv; charset=utf-8",
-}
+JSON, CSV = "application/json", "text/csv; charset=utf-8"
 # Tree heads are public from the first checkpoint (the participation curve); ballots and
 # results once the final results are published.
 PUBLIC_WHILE_OPEN = {"tree_heads.json"}
@@ -27,13 +22,8 @@ def file_available(poll: Poll, name: str) -> bool:
 
 
 def open_data_stream(poll: Poll, name: str) -> Iterator[bytes]:
-    return {
-        "ballots.json": ballots_json,
-        "ballots.csv": ballots_csv,
-        "tree_heads.json": tree_heads_json,
-        "results.json": results_json,
-        "results.csv": results_csv,
-    }[name](poll)
+    _content_type, write = FILES[name]
+    return write(poll)
 
 
 def _dumps(value) -> str:
@@ -53,7 +43,7 @@ def ballots_csv(poll: Poll) -> Iterator[bytes]:
         for b in logged_ballots(poll_id=poll.pk)
     )
     header = [["index", "receipt", "okrug", "age_band", "answers [question, option, value]"]]
-    return csv_stream(_chain(header, rows), separator=",")
+    return csv_stream(chain(header, rows), separator=",")
 
 
 def tree_heads_json(poll: Poll) -> Iterator[bytes]:
@@ -112,9 +102,14 @@ def results_csv(poll: Poll) -> Iterator[bytes]:
         [c["question"], c["option"] or "", c["value"] if c["value"] is not None else "", c["count"]]
         for c in results_counts(poll)
     )
-    return csv_stream(_chain([["question", "option", "value", "count"]], rows), separator=",")
+    return csv_stream(chain([["question", "option", "value", "count"]], rows), separator=",")
 
 
-def _chain(first, rest):
-    yield from first
-    yield from rest
+# Each published file: its content type and what writes it.
+FILES = {
+    "ballots.json": (JSON, ballots_json),
+    "ballots.csv": (CSV, ballots_csv),
+    "tree_heads.json": (JSON, tree_heads_json),
+    "results.json": (JSON, results_json),
+    "results.csv": (CSV, results_csv),
+}

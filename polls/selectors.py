@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Gender, User
+from accounts.selectors import building_residency
 from civic.codes import apartment_number
 from civic.models import District, Okrug
 from polls.models import (
@@ -497,7 +498,7 @@ def vote_state(*, user: User, poll: Poll) -> VoteState:
     if not user.is_authenticated:
         return VoteState(has_voted=False, apartment_voted=False)
     mine = Q(user_id=user.pk)
-    if poll.is_survey and poll.per_apartment and user.verified_apartment:
+    if poll.per_apartment and user.verified_apartment:
         mine |= Q(one_per_apartment=True, apartment=user.verified_apartment)
     voters = set(Participation.objects.filter(mine, poll=poll).values_list("user_id", flat=True))
     return VoteState(has_voted=user.pk in voters, apartment_voted=bool(voters - {user.pk}))
@@ -554,20 +555,6 @@ def building_surveys(*, user: User, now: datetime | None = None) -> BuildingSurv
         bucket = {Phase.UPCOMING: surveys.upcoming, Phase.CLOSED: surveys.closed}
         bucket.get(phase, surveys.open).append(card)
     return surveys
-
-
-@dataclass(frozen=True)
-class BuildingResidency:
-    verified_residents: int
-    verified_apartments: int
-
-
-def building_residency(*, building_id: int) -> BuildingResidency:
-    """How many verified residents the building has, and in how many apartments."""
-    counts = User.objects.filter(verified_building_id=building_id, is_active=True).aggregate(
-        residents=Count("pk"), apartments=Count("verified_apartment", distinct=True)
-    )
-    return BuildingResidency(counts["residents"], counts["apartments"])
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from polls.models import (
     Scope,
     SurveyReport,
 )
-from polls.rules import ALREADY_VOTED, APARTMENT_VOTED, Refusal, vote_refusal
+from polls.rules import ALREADY_VOTED, APARTMENT_VOTED, Refusal, resident_age, vote_refusal
 from polls.selectors import vote_state
 from polls.validation import AnswerInput, ballot_answers
 from rewards.models import Reason
@@ -70,10 +70,10 @@ class CastBallot:
     points: int
 
 
-def age_band(*, birth_year: int | None, now: datetime) -> str:
-    if birth_year is None:
+def age_band(*, user: User, now: datetime) -> str:
+    age = resident_age(user=user, now=now)
+    if age is None:
         return AgeBand.UNKNOWN
-    age = timezone.localdate(now).year - birth_year
     for upper, band in (
         (18, AgeBand.UNDER_18),
         (25, AgeBand.FROM_18),
@@ -141,7 +141,7 @@ def _participation_create(*, user: User, poll: Poll, now: datetime) -> None:
     """The database lets one participation per resident in, and in a one-vote-per-apartment
     survey one per apartment: the first vote from an apartment counts."""
     apartment = user.verified_apartment if poll.is_survey else ""
-    per_apartment = poll.is_survey and poll.per_apartment
+    per_apartment = poll.per_apartment  # only surveys have it (a CHECK)
     with connection.cursor() as cursor:
         cursor.execute(PARTICIPATION_INSERT_SQL, [user.pk, poll.pk, now, apartment, per_apartment])
         if cursor.fetchone() is not None:
@@ -161,7 +161,7 @@ def _voter_snapshot(*, user: User, poll: Poll, now: datetime) -> dict:
     snapshot = {"district": district, "okrug_id": district.okrug_id if district else None}
     if not poll.is_survey:
         return snapshot | {
-            "age_band": age_band(birth_year=user.birth_year, now=now),
+            "age_band": age_band(user=user, now=now),
             "gender": user.gender,
         }
     snapshot["age_band"] = AgeBand.UNKNOWN
@@ -399,9 +399,9 @@ def poll_tally(*, poll_id: int, final: bool) -> None:
         # A final count waits for votes still in flight (FOR UPDATE conflicts with the KEY
         # SHARE lock a vote's participation holds on the poll); a live one does not.
         locked = Poll.objects.select_for_update(no_key=not final).filter(pk=poll_id)
-        if not final and locked.filter(tallied_at__isnull=False).exists():
+        tallied_at = locked.values_list("tallied_at", flat=True).get()
+        if not final and tallied_at is not None:
             return  # a late live recount must not replace the final count
-        locked.exists()
         for model in (OptionTally, QuestionTally, GroupTally):
             model.objects.filter(poll_id=poll_id).delete()
         with connection.cursor() as cursor:

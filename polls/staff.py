@@ -18,7 +18,7 @@ from accounts.groups import CITY_ADMINS
 from accounts.models import User
 from polls import exports
 from polls.models import ExportKind, Phase, Poll, Scope
-from polls.selectors import participation_by_hour, poll_results, poll_with_questions
+from polls.selectors import participation_by_hour, percent, poll_results, poll_with_questions
 from polls.services import export_record
 
 EXPORT_PERMISSION = "polls.export_poll"
@@ -86,7 +86,7 @@ def dashboard(request: HttpRequest, poll_id: int) -> HttpResponse:
                 "district": district,
                 "residents": residents,
                 "participants": participants,
-                "share": round(100 * participants / residents, 1) if residents else 0.0,
+                "share": percent(participants, residents),
             }
             for okrug, district, residents, participants in cursor.fetchall()
         ]
@@ -101,7 +101,6 @@ def dashboard(request: HttpRequest, poll_id: int) -> HttpResponse:
                 {"hour": hour, "count": count, "percent": round(100 * count / peak) if peak else 0}
                 for hour, count in per_hour.items()
             ],
-            "turnout": turnout,
             "results": poll_results(poll=poll),
             "export_kinds": ExportKind.choices,
         },
@@ -117,11 +116,7 @@ def _okrug_turnout(districts: list[dict]) -> list[dict]:
         okrug["residents"] += row["residents"]
         okrug["participants"] += row["participants"]
     for okrug in okrugs.values():
-        okrug["share"] = (
-            round(100 * okrug["participants"] / okrug["residents"], 1)
-            if okrug["residents"]
-            else 0.0
-        )
+        okrug["share"] = percent(okrug["participants"], okrug["residents"])
     return list(okrugs.values())
 
 

@@ -62,7 +62,7 @@ def _poll_or_404(request: HttpRequest, poll_id: int) -> Poll:
 def poll_detail(request: HttpRequest, poll_id: int) -> HttpResponse:
     poll = _poll_or_404(request, poll_id)
     visitor = visitor_with_home(user=request.user)
-    context = {"errors": {}, "submitted": {}}
+    context = {}  # _detail_page fills in the defaults
     if request.method != "POST":
         return _detail_page(request, poll, visitor, context)
     if not request.user.is_authenticated:
@@ -231,7 +231,7 @@ def check_vote(request: HttpRequest) -> HttpResponse:
             "root": found.head.root,
             "proof": found.proof,
             "signature": found.head.signature,
-            "public_key": public_key_hex(),
+            "public_key": context["public_key"],
         }
     return render(request, "polls/check_vote.html", context)
 
@@ -261,7 +261,7 @@ def open_data_file(request: HttpRequest, poll_id: int, name: str) -> HttpRespons
     if not file_available(poll, name):
         return render(request, "polls/results_hidden.html", {"poll": poll}, status=403)
     response = StreamingHttpResponse(
-        open_data_stream(poll, name), content_type=OPEN_DATA_FILES[name]
+        open_data_stream(poll, name), content_type=OPEN_DATA_FILES[name][0]
     )
     response["Content-Disposition"] = f'inline; filename="poll-{poll.pk}-{name}"'
     response["Access-Control-Allow-Origin"] = "*"  # open data: any site may fetch it

@@ -7,7 +7,15 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from rewards.models import Achievement, LedgerEntry, Level, Redemption, Reward, Wallet
+from rewards.models import (
+    Achievement,
+    LedgerEntry,
+    Level,
+    Redemption,
+    RedemptionStatus,
+    Reward,
+    Wallet,
+)
 from rewards.services import SPENDING_REASONS, Standing, standing
 
 
@@ -49,7 +57,7 @@ def resident_redemptions(*, user: User) -> QuerySet[Redemption]:
 def donated_total() -> int:
     return (
         Redemption.objects.filter(reward__is_donation=True)
-        .exclude(status="cancelled")
+        .exclude(status=RedemptionStatus.CANCELLED)
         .aggregate(total=Sum("cost"))["total"]
         or 0
     )

@@ -124,10 +124,13 @@ def _ledger_write(*, user_id: int, amount: int, award: Award) -> bool:
 
 def reward_restock(*, reward_id: int, change: int) -> None:
     """Add (or remove) stock relative to what it is now, never writing back a stale number
-    read earlier (which would undo redemptions made meanwhile)."""
-    if change < 0 and not Reward.objects.filter(pk=reward_id, stock__gte=-change).exists():
+    read earlier (which would undo redemptions made meanwhile). One conditional UPDATE:
+    a removal that a redemption meanwhile made too large changes nothing."""
+    changed = Reward.objects.filter(
+        pk=reward_id, stock__isnull=False, stock__gte=max(-change, 0)
+    ).update(stock=F("stock") + change)
+    if change < 0 and not changed:
         raise RewardsError(_("There is not that much stock left to remove."))
-    Reward.objects.filter(pk=reward_id, stock__isnull=False).update(stock=F("stock") + change)
 
 
 def _wallet_change(*, user_id: int, amount: int, earned: int) -> None:
