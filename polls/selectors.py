@@ -127,7 +127,13 @@ def poll_cards(*, user: User, polls: QuerySet[Poll], now: datetime | None = None
         PollCard(
             poll=poll,
             has_voted=poll.has_voted,
-            refusal=vote_refusal(user=user, poll=poll, has_voted=poll.has_voted, now=now),
+            refusal=vote_refusal(
+                user=user,
+                poll=poll,
+                has_voted=poll.has_voted,
+                apartment_voted=getattr(poll, "apartment_voted", False),
+                now=now,
+            ),
         )
         for poll in polls
     ]
@@ -531,8 +537,12 @@ class BuildingSurveys:
 
 def building_surveys_visible(*, user: User) -> QuerySet[Poll]:
     """The surveys of the resident's verified building that they may see, newest first,
-    with ``has_voted``; empty for residents who are not verified."""
+    with ``has_voted`` and ``apartment_voted`` (a flatmate's vote counts for the apartment);
+    empty for residents who are not verified."""
     voted = Participation.objects.filter(poll=OuterRef("pk"), user_id=user.pk)
+    flatmate_voted = Participation.objects.filter(
+        poll=OuterRef("pk"), one_per_apartment=True, apartment=user.verified_apartment
+    ).exclude(user_id=user.pk)
     return (
         Poll.objects.filter(
             scope=Scope.BUILDING,
@@ -541,7 +551,7 @@ def building_surveys_visible(*, user: User) -> QuerySet[Poll]:
             building__isnull=False,
         )
         .filter(Q(hidden_at__isnull=True) | Q(created_by_id=user.pk))
-        .annotate(has_voted=Exists(voted))
+        .annotate(has_voted=Exists(voted), apartment_voted=Exists(flatmate_voted))
         .order_by("-opens_at", "-pk")
     )
 

@@ -548,3 +548,16 @@ def test_a_survey_page_costs_no_more_queries_than_a_city_poll_page(client, autho
         return len(captured)
 
     assert queries(survey) <= queries(city_poll)
+
+
+def test_my_building_tells_a_flatmate_that_the_apartment_has_voted(client, author, building):
+    """The list says what the survey page and the vote say: in a one-vote-per-apartment
+    survey, a flatmate of someone who voted is not offered a vote."""
+    survey = make_survey(author, vote_unit="apartment")
+    husband, wife = verified_resident(building, "4"), verified_resident(building, "4")
+    cast(husband, survey, yes_no(survey)[1])
+    client.force_login(wife)
+    card = client.get(reverse("my_building")).context["surveys"].open[0]
+    assert card.refusal.code == "apartment_voted"
+    page = client.get(reverse("my_building")).content.decode()
+    assert "A resident of your apartment has already voted" in page
