@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "accounts",
     "polls",
     "rewards",
+    "novelties",
+    "discussions",
+    "audit",
 ]
 
 MIDDLEWARE = [
