@@ -94,6 +94,21 @@ class User(AbstractUser):
         related_name="invitees",
         verbose_name=_("invited by"),
     )
+    # Suspension (docs/decisions/0008): a suspended account cannot vote, rate, comment, earn
+    # or redeem points. Set and cleared only by accounts.services.account_suspend/_reinstate.
+    suspended_at = models.DateTimeField(_("suspended"), null=True, blank=True, editable=False)
+    suspension_reason = models.CharField(
+        _("reason for suspension"), max_length=500, blank=True, editable=False
+    )
+    suspended_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("suspended by"),
+        editable=False,
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -120,6 +135,12 @@ class User(AbstractUser):
                 condition=models.Q(verified_building__isnull=True, verified_apartment="")
                 | (models.Q(verified_building__isnull=False) & ~models.Q(verified_apartment="")),
                 name="user_verified_apartment_with_building",
+            ),
+            # A suspension always says why; a reinstated account keeps no stale reason.
+            models.CheckConstraint(
+                condition=models.Q(suspended_at__isnull=True, suspension_reason="")
+                | (models.Q(suspended_at__isnull=False) & ~models.Q(suspension_reason="")),
+                name="user_suspension_has_reason",
             ),
         ]
 
