@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,5 +14,5 @@ urlpatterns = [
     path("", include("polls.urls")),
     path("", include("rewards.urls")),
     path("admin/", admin.site.urls),
-    *static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT),
+    path(f"{settings.MEDIA_URL.lstrip('/')}<path:path>", views.media_file, name="media_file"),
 ]

@@ -1,12 +1,16 @@
 import logging
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
 from django.db.utils import DatabaseError
-from django.http import HttpRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.views import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from civic.celery import app as celery_app
+from civic.uploads import MEDIA_CONTENT_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -41,3 +45,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if database == "up" else "error", "database": database, "broker": broker},
         status=200 if database == "up" else 503,
     )
+
+
+@require_GET
+def media_file(request: HttpRequest, path: str) -> FileResponse:
+    """An uploaded file, with the content type of its (our own) extension; PDFs download.
+
+    Only the extensions civic/uploads.py writes are served, so nothing uploaded can be
+    sniffed into HTML or script; `nosniff` comes from SecurityMiddleware.
+    """
+    content_type = MEDIA_CONTENT_TYPES.get(path.rpartition(".")[2].lower())
+    if content_type is None:
+        raise Http404(path)
+    response = static.serve(request, path, document_root=settings.MEDIA_ROOT)
+    response["Content-Type"] = content_type
+    disposition = "attachment" if content_type == "application/pdf" else "inline"
+    response["Content-Disposition"] = f"{disposition}; filename={Path(path).name}"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civic.codes import random_code
 from civic.models import Building, District, Okrug
+from civic.uploads import SafeImageField
 
 RECEIPT_LENGTH = 12
 
@@ -58,7 +59,7 @@ class Poll(models.Model):
     description = models.TextField(
         _("description"), blank=True, help_text=_("Plain text; blank lines start paragraphs.")
     )
-    image = models.ImageField(_("image"), upload_to="polls/", blank=True)
+    image = SafeImageField(_("image"), upload_to="polls/", blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=PollStatus.choices, default=PollStatus.DRAFT
     )

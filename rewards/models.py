@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from civic.uploads import SafeImageField
+
 VOUCHER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -118,7 +120,7 @@ class CategoryLimit(models.Model):
 class Reward(models.Model):
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    image = models.ImageField(_("image"), upload_to="rewards/", blank=True)
+    image = SafeImageField(_("image"), upload_to="rewards/", blank=True)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     cost = models.PositiveIntegerField(_("cost in points"))
     stock = models.PositiveIntegerField(

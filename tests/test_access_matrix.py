@@ -61,6 +61,7 @@ def staff_only(status, residents=403, anonymous=LOGIN):
 # building A; "reward", "building" (A), "token" an invitation token.
 MATRIX = {
     ("healthz", None): everyone(200),
+    ("media_file", None): everyone(404),  # uploads are public; this one does not exist
     ("api_schema", None): everyone(200),
     ("api_docs", None): everyone(200),
     ("api_me", None): signed_in(200, API_ANON),
@@ -176,6 +177,7 @@ EXTRA_KWARGS = {
     "api_export": {"kind": "results"},
     "staff_export": {"kind": "results"},
     "open_data_file": {"name": "tree_heads.json"},
+    "media_file": {"path": "polls/missing.jpg"},
 }
 
 
