@@ -13,6 +13,8 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from civic.ratelimits import RateLimited
+
 
 class ApiError(APIException):
     """A refusal with its own status and code."""
@@ -35,6 +37,11 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RateLimited):
+        # The pages' message and a Retry-After header: {"code": "throttled", "detail": ...}
+        retry_after = exc.retry_after
+        exc = exceptions.Throttled(detail=exc.message)
+        exc.wait = retry_after  # not passed in: DRF would append its own English sentence
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

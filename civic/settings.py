@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -48,6 +49,23 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_REFERRER_POLICY = "same-origin"
 
+# Content Security Policy (django-csp): scripts, styles and everything else only from this
+# site, as files (no inline <script>, no on* attributes, no style="" attributes); no plugins,
+# no <base>, never framed, forms post only here. Data passes to scripts in data- attributes or
+# json_script. img-src allows data: URIs, which the admin's and Swagger UI's styles use.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+
 INSTALLED_APPS = [
     "nested_admin",
     "django.contrib.admin",
@@ -73,10 +91,12 @@ INSTALLED_APPS = [
     "novelties",
     "discussions",
     "audit",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -87,6 +107,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.PreferredLanguageMiddleware",
+    "civic.ratelimits.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "civic.urls"
@@ -173,6 +194,28 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Civic] "
 HEADLESS_CLIENTS = ("app", "browser")
+
+# Rate limits, "<count>/<period>" (s, m, h, d; "10/15m"), counted in the Redis cache by
+# civic.ratelimits per resident (per address when signed out) for pages and API alike.
+# Each can be set from the environment: RATE_LIMIT_VOTE=30/m. "signup" and "login_failed"
+# are per client address and handed to allauth (ACCOUNT_RATE_LIMITS below).
+RATE_LIMITS = {
+    scope: os.environ.get(f"RATE_LIMIT_{scope.upper()}", default)
+    for scope, default in {
+        "vote": "20/m",
+        "redeem": "10/m",
+        "residency_code": "10/h",
+        "rating": "20/m",
+        "comment": "5/m",
+        "signup": "10/h",
+        "login_failed": "30/h",
+    }.items()
+}
+ACCOUNT_RATE_LIMITS = {
+    "signup": f"{RATE_LIMITS['signup']}/ip",
+    # Wrong passwords: per address, and per account (5 in 5 minutes).
+    "login_failed": f"{RATE_LIMITS['login_failed']}/ip,5/5m/key",
+}
 HEADLESS_TOKEN_STRATEGY = "accounts.tokens.OneQuerySessionTokenStrategy"  # noqa: S105 (a class)
 
 EMAIL_BACKEND = os.environ.get(
@@ -229,19 +272,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "civic.api.Pagination",
     "EXCEPTION_HANDLER": "civic.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # Counted in the Redis cache, so every web process shares them. Sign-up, log-in and
-    # email codes are limited by allauth itself (ACCOUNT_RATE_LIMITS).
+    # Counted in the Redis cache, so every web process shares them. A view's throttle_scope
+    # is one of RATE_LIMITS (civic.ratelimits: the pages count on the same counter).
+    # Sign-up, log-in and email codes are limited by allauth itself (ACCOUNT_RATE_LIMITS).
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "civic.ratelimits.ScopedRateLimit",
     ],
-    "DEFAULT_THROTTLE_RATES": {
-        "anon": "120/min",
-        "user": "300/min",
-        "vote": "20/min",
-        "redeem": "10/min",
-    },
+    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "300/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Civic API",
