@@ -155,6 +155,8 @@ class NotificationKind(models.TextChoices):
     RESIDENCY_REJECTED = "residency_rejected", _("Address claim declined")
     SURVEY_CREATED = "survey_created", _("New survey in my building")
     SURVEY_HIDDEN = "survey_hidden", _("My survey was hidden")
+    DECISION_RECORDED = "decision_recorded", _("Decision taken after a poll")
+    DECISION_DONE = "decision_done", _("Decision after a poll carried out")
 
 
 class Notification(models.Model):
