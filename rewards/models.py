@@ -23,6 +23,7 @@ class Reason(models.TextChoices):
     ADDRESS_VERIFIED = "address_verified", _("Verified the home address")
     INVITE = "invite", _("Invited a neighbour")
     BUILDING_SURVEY = "building_survey", _("Building survey")
+    NOVELTY_RATING = "novelty_rating", _("Rated a city novelty")
     REDEMPTION = "redemption", _("Reward")
     REFUND = "refund", _("Refund")
     ADJUSTMENT = "adjustment", _("Adjustment by the city")
