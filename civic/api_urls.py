@@ -1,5 +1,5 @@
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
 from civic import api_views as civic_api
@@ -8,7 +8,14 @@ from rewards import api as rewards_api
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    # The split view serves Swagger UI's start-up script as a file (?script), for the CSP.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api_schema", template_name="api/swagger_ui.html"
+        ),
+        name="api_docs",
+    ),
     path("me/", accounts_api.MeView.as_view(), name="api_me"),
     path("me/points/", rewards_api.PointsView.as_view(), name="api_points"),
     path("me/redemptions/", rewards_api.RedemptionListView.as_view(), name="api_redemptions"),

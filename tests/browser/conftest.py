@@ -48,8 +48,11 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def new_page(browser, request):
     """Open a fresh browser session (its own cookies) in Russian, or with the options
-    given (``locale``, ``viewport``, ``has_touch``...); closed after the test. If the test
-    failed, every page it opened leaves a screenshot and its HTML in test-artifacts/."""
+    given (``locale``, ``viewport``, ``has_touch``...); closed after the test. Its CSP
+    violations are collected (check_page fails on them). If the test failed, every page
+    it opened leaves a screenshot and its HTML in test-artifacts/."""
+    from tests.browser.journey import watch_csp
+
     contexts = []
 
     def open_page(**options):
@@ -57,7 +60,9 @@ def new_page(browser, request):
         context = browser.new_context(**settings)
         context.set_default_timeout(30_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        watch_csp(page)
+        return page
 
     yield open_page
     report = getattr(request.node, "report_call", None)

@@ -2,6 +2,7 @@
 accessibility check with axe-core, and (on Russian pages) a scan for untranslated text."""
 
 import re
+import weakref
 from functools import cache
 from pathlib import Path
 
@@ -30,12 +31,45 @@ ADMIN_WIDGETS = [
 ]
 
 
+# Every page a journey opens reports Content Security Policy violations (the browser's
+# securitypolicyviolation events, and its console messages, which also cover violations
+# before the document exists); check_page fails on any.
+CSP_LISTENER = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(
+    `${event.effectiveDirective} blocked ${event.blockedURI || "inline"} ` +
+    `at ${event.sourceFile}:${event.lineNumber} (${event.sample})`
+  );
+});
+"""
+_csp_console: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # page -> messages
+
+
+def watch_csp(page) -> None:
+    """Collect the page's CSP violations, from now on, for assert_no_csp_violations."""
+    messages = _csp_console.setdefault(page, [])
+    page.add_init_script(CSP_LISTENER)
+    page.on(
+        "console",
+        lambda message: (
+            messages.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+
+
+def assert_no_csp_violations(page) -> None:
+    reported = _csp_console.get(page, []) + page.evaluate("window.cspViolations || []")
+    assert not reported, f"{page.url}: CSP violations: {reported}"
+
+
 def check_page(
     page, name: str, *, test_name: str, language: str = "ru", exclude: list | None = None
 ) -> None:
-    """Screenshot the page, then fail on serious or critical axe violations and, on a
-    Russian page, on English interface text."""
+    """Screenshot the page, then fail on CSP violations, on serious or critical axe
+    violations and, on a Russian page, on English interface text."""
     page.screenshot(path=artifact_dir(test_name) / f"{name}.png", full_page=True)
+    assert_no_csp_violations(page)
     assert_accessible(page, exclude=exclude)
     if language == "ru":
         assert_translated(page)

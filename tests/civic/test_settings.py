@@ -101,8 +101,10 @@ def test_docker_compose_runs_the_whole_stack():
 @pytest.mark.django_db
 def test_pages_are_served_with_the_security_headers_and_cookies(client):
     """Over HTTPS (as production serves it): HSTS, no framing, no type sniffing, a strict
-    referrer policy; the session and CSRF cookies are Secure, the session one HttpOnly and
-    both SameSite."""
+    referrer policy, a Content Security Policy allowing scripts and styles only as files
+    from the site itself (nothing inline), no plugins, no <base>, no framing and forms
+    posting only to the site; the session and CSRF cookies are Secure, the session one
+    HttpOnly and both SameSite."""
     from tests.accounts.factories import UserFactory
 
     response = client.get("/", secure=True)
@@ -111,6 +113,20 @@ def test_pages_are_served_with_the_security_headers_and_cookies(client):
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
+    policy = dict(
+        directive.strip().split(" ", 1)
+        for directive in response["Content-Security-Policy"].split(";")
+    )
+    assert policy == {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": "'self' data:",
+        "object-src": "'none'",
+        "base-uri": "'none'",
+        "frame-ancestors": "'none'",
+        "form-action": "'self'",
+    }
     client.post(
         "/accounts/login/",
         {"login": UserFactory().email, "password": "correct horse battery"},
