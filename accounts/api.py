@@ -200,6 +200,7 @@ class ResidencyView(APIView):
 
 class ResidencyVerifyView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_scope = "residency_code"
 
     @extend_schema(
         request=CodeInput,
@@ -212,7 +213,7 @@ class ResidencyVerifyView(APIView):
     )
     def post(self, request):
         """Verify your home building and apartment with the code from the city's letter.
-        Wrong codes are limited per hour (429 with the time to try again)."""
+        Wrong codes are limited per hour, and so are tries (429 with the time to try again)."""
         body = CodeInput(data=request.data)
         body.is_valid(raise_exception=True)
         try:

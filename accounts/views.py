@@ -27,6 +27,7 @@ from accounts.services import (
     residency_claim_request,
     residency_verify_code,
 )
+from civic.ratelimits import rate_limit, user_key
 from civic.selectors import building_search
 from polls.selectors import building_surveys
 from rewards.selectors import resident_achievements, resident_standing
@@ -134,6 +135,7 @@ def _my_building_page(
 @require_POST
 def residency_verify(request: HttpRequest) -> HttpResponse:
     """Enter the code from the letter posted to the apartment."""
+    rate_limit(scope="residency_code", key=user_key(request.user))  # and the API's
     return _residency_step(
         request,
         form=ResidencyCodeForm(request.POST),

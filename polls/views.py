@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import visitor_with_home
 from civic.codes import normalize_code
 from civic.models import Building, District, Okrug
+from civic.ratelimits import rate_limit, user_key
 from polls.ballot_log import ballot_check, participation_curve, public_key_hex, tree_heads
 from polls.forms import QuestionFormSet, ReportForm, SurveyForm, answers_from_post, survey_data
 from polls.models import RECEIPT_LENGTH, Poll, PollStatus
@@ -67,6 +68,7 @@ def poll_detail(request: HttpRequest, poll_id: int) -> HttpResponse:
         return _detail_page(request, poll, visitor, context)
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
+    rate_limit(scope="vote", key=user_key(request.user))  # shared with the API's VoteView
     try:
         answers = answers_from_post(questions=list(poll.questions.all()), data=request.POST)
         cast = ballot_cast(user=visitor, poll=poll, answers=answers)

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from civic.ratelimits import rate_limit, user_key
 from rewards.forms import CatalogueFilter
 from rewards.models import Reward
 from rewards.selectors import (
@@ -57,6 +58,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 @require_POST
 def redeem(request: HttpRequest, reward_id: int) -> HttpResponse:
     reward = get_object_or_404(Reward, pk=reward_id)
+    rate_limit(scope="redeem", key=user_key(request.user))  # shared with the API's RedeemView
     try:
         redemption = reward_redeem(user=request.user, reward_id=reward.pk)
     except RewardsError as refused:
