@@ -16,9 +16,11 @@ INCR and given the window's end as its expiry in one MULTI/EXEC pipeline - one r
 atomic, so parallel requests cannot overrun it. A refused request counts too (a client
 hammering the endpoint stays refused until the window ends, never longer). At a window's
 edge a client may get up to twice the count within one period; the rates are set with that
-in mind.
+in mind. If Redis cannot be reached the request is let through (and logged): nothing on
+the voting path waits for Redis.
 """
 
+import logging
 import math
 import re
 import time
@@ -31,7 +33,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
+from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger(__name__)
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 RATE_PATTERN = re.compile(r"^(\d+)/(\d*)([smhd])$")
@@ -83,11 +88,16 @@ def rate_limit(*, scope: str, key: str) -> None:
     window_end = (window + 1) * rate.seconds
     cache_key = cache.make_and_validate_key(f"ratelimit:{scope}:{key}:{window}")
     # Django's cache API has no atomic "increment or create"; the Redis client has.
-    client = cache._cache.get_client(cache_key, write=True)
-    with client.pipeline(transaction=True) as pipe:
-        pipe.incr(cache_key)
-        pipe.expireat(cache_key, window_end + 1)
-        count, _ = pipe.execute()
+    try:
+        client = cache._cache.get_client(cache_key, write=True)
+        with client.pipeline(transaction=True) as pipe:
+            pipe.incr(cache_key)
+            pipe.expireat(cache_key, window_end + 1)
+            count, _ = pipe.execute()
+    except RedisError:
+        # Fail open: a Redis outage must not stop residents voting.
+        logger.warning("rate limit not counted: Redis unreachable", extra={"scope": scope})
+        return
     if count > rate.count:
         raise RateLimited(scope=scope, retry_after=max(1, math.ceil(window_end - now)))
 

@@ -78,3 +78,18 @@ def test_parallel_requests_cannot_overrun_the_limit(settings):
         for thread in threads:
             thread.join()
     assert (len(passed), len(refused)) == (30, 70)
+
+
+def test_with_redis_unreachable_requests_go_through_and_are_logged(settings, caplog):
+    """Fail open: an outage of the cache must not stop residents voting."""
+    settings.RATE_LIMITS = {"vote": "1/h"}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    for _ in range(3):
+        rate_limit(scope="vote", key="user:1")
+    assert "rate limit not counted: Redis unreachable" in caplog.text
