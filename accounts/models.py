@@ -9,6 +9,7 @@ every claim and how it ended.
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from civic.codes import random_code
@@ -37,6 +38,11 @@ class UserManager(BaseUserManager):
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         return self._create_user(email, password, **extra_fields)
+
+    def with_email_verified(self) -> models.QuerySet:
+        """Users annotated with ``email_verified`` (see ``User.email_verified``), no extra query."""
+        address = verified_address(user=models.OuterRef("pk"), email=models.OuterRef("email"))
+        return self.annotate(email_verified=models.Exists(address))
 
 
 class Gender(models.TextChoices):
@@ -146,6 +152,19 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    @cached_property
+    def email_verified(self) -> bool:
+        """Whether the account's address is confirmed: votes and points need it.
+        ``accounts.selectors.resident_with_home`` annotates it, so there it costs no query."""
+        return verified_address(user=self.pk, email=self.email).exists()
+
+
+def verified_address(*, user, email) -> models.QuerySet:
+    """The account's confirmed address, if it is (``user`` and ``email`` may be OuterRefs)."""
+    from allauth.account.models import EmailAddress  # allauth's models need ours loaded
+
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True)
 
 
 class NotificationKind(models.TextChoices):

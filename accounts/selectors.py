@@ -9,7 +9,12 @@ from civic.models import Building
 
 
 def resident_with_home(*, user_id: int) -> User:
-    return User.objects.select_related("home_building__district__okrug").get(pk=user_id)
+    """The resident with their home, and whether their email is confirmed (one query)."""
+    return (
+        User.objects.with_email_verified()
+        .select_related("home_building__district__okrug")
+        .get(pk=user_id)
+    )
 
 
 def visitor_with_home(*, user):

@@ -55,8 +55,9 @@ def vote_refusal(
 ) -> Refusal | None:
     """None if ``user`` may vote in ``poll`` now, else the reason they may not.
 
-    Expects ``user.home_building.district`` loaded and the poll's okrugs and districts
-    prefetched, so asking about many polls costs no queries. ``apartment_voted``: someone
+    Expects ``user.home_building.district`` loaded, ``user.email_verified`` annotated (both
+    as ``accounts.selectors.resident_with_home`` gives them) and the poll's okrugs and
+    districts prefetched, so asking about many polls costs no queries. ``apartment_voted``: someone
     from the voter's apartment voted in this one-vote-per-apartment survey.
     """
     now = now or timezone.now()
@@ -69,6 +70,11 @@ def vote_refusal(
         return Refusal("already_voted", str(ALREADY_VOTED))
     if apartment_voted:
         return Refusal("apartment_voted", str(APARTMENT_VOTED))
+    if not user.email_verified:
+        return Refusal(
+            "email_unverified",
+            _("Confirm your email address to vote: enter the code we emailed you."),
+        )
     return _scope_refusal(user, poll) or _age_refusal(user, poll, now)
 
 

@@ -8,6 +8,7 @@ from accounts.models import User
 from rewards.models import LedgerEntry, Reason, Wallet
 from rewards.services import POINTS_INVITE
 from tests.accounts.factories import UserFactory
+from tests.accounts.test_signup import code_from
 from tests.polls.factories import three_question_poll
 from tests.polls.test_schedule import vote
 
@@ -15,7 +16,7 @@ PASSWORD = "a-long-resident-password"
 
 
 @pytest.mark.django_db
-def test_invited_neighbour_signs_up_votes_and_both_get_points_once(client):
+def test_invited_neighbour_signs_up_votes_and_both_get_points_once(client, mailoutbox):
     inviter = UserFactory()
     client.force_login(inviter)
     profile = client.get(reverse("profile")).content.decode()
@@ -28,6 +29,7 @@ def test_invited_neighbour_signs_up_votes_and_both_get_points_once(client):
         reverse("account_signup"),
         {"email": "new@example.org", "password1": PASSWORD, "password2": PASSWORD},
     )
+    client.post(reverse("account_email_verification_sent"), {"code": code_from(mailoutbox[0])})
     invitee = User.objects.get(email="new@example.org")
     assert invitee.invited_by == inviter
     assert not LedgerEntry.objects.filter(reason=Reason.INVITE).exists()  # not before voting
