@@ -176,6 +176,9 @@ class NotificationKind(models.TextChoices):
     SURVEY_HIDDEN = "survey_hidden", _("My survey was hidden")
     DECISION_RECORDED = "decision_recorded", _("Decision taken after a poll")
     DECISION_DONE = "decision_done", _("Decision after a poll carried out")
+    DISCUSSION_ANSWER = "discussion_answer", _("Official answer to my proposal")
+    DISCUSSION_POST_HIDDEN = "discussion_post_hidden", _("My post in a discussion was hidden")
+    DISCUSSION_SUMMARY = "discussion_summary", _("Summary of a discussion I took part in")
 
 
 class Notification(models.Model):

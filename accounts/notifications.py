@@ -60,6 +60,25 @@ def notification_text(notification: Notification) -> NotificationText:
             title=_("Your survey “%(title)s” was hidden") % params,
             body=_("A city moderator hid it. Reason: %(reason)s") % params,
         )
+    if notification.kind == NotificationKind.DISCUSSION_ANSWER:
+        return NotificationText(
+            title=_("The city answered your proposal"),
+            body=_("Your proposal in the discussion “%(discussion)s” has an official answer.")
+            % params,
+        )
+    if notification.kind == NotificationKind.DISCUSSION_POST_HIDDEN:
+        return NotificationText(
+            title=_("Your post in “%(discussion)s” was hidden") % params,
+            body=_("A city moderator hid it. Reason: %(reason)s") % params,
+        )
+    if notification.kind == NotificationKind.DISCUSSION_SUMMARY:
+        return NotificationText(
+            title=_("The discussion “%(discussion)s” has ended") % params,
+            body=_(
+                "Thank you for taking part. See its summary: the numbers, the most "
+                "supported proposals and the city's answers."
+            ),
+        )
     return NotificationText(title=notification.get_kind_display(), body="")
 
 

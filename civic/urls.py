@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("polls.urls")),
     path("", include("rewards.urls")),
+    path("", include("discussions.urls")),
     path("admin/", admin.site.urls),
     path(f"{settings.MEDIA_URL.lstrip('/')}<path:path>", views.media_file, name="media_file"),
 ]

@@ -10,13 +10,18 @@ author); a neighbour elsewhere (verified in building B, district B); an unverifi
 of building A; city staff; a city admin.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts.groups import CITY_ADMINS, CITY_STAFF
+from discussions.services import discussion_summary_publish
 from tests.accounts.factories import UserFactory, verified_resident
 from tests.civic.factories import BuildingFactory
+from tests.discussions.factories import DiscussionFactory, ProposalFactory
 from tests.polls.factories import PollFactory, question_with_options
 from tests.rewards.factories import RewardFactory
 
@@ -58,7 +63,9 @@ def staff_only(status, residents=403, anonymous=LOGIN):
 
 # (url name, object) -> expected status per role, for a GET. Objects: "poll" is an open
 # district poll of district A (results after closing), "survey" an open secret survey of
-# building A; "reward", "building" (A), "token" an invitation token.
+# building A; "reward", "building" (A), "token" an invitation token; "discussion" an open
+# discussion of district A and "proposal" a proposal in it, "ended_discussion" an ended one
+# with its summary published.
 MATRIX = {
     ("healthz", None): everyone(200),
     ("media_file", None): everyone(404),  # uploads are public; this one does not exist
@@ -124,6 +131,19 @@ MATRIX = {
     ("rewards", None): everyone(200),
     ("reward_redeem", "reward"): signed_in(405),
     ("my_redemptions", None): signed_in(200),
+    ("discussions", None): everyone(200),
+    ("discussion_detail", "discussion"): everyone(200),
+    ("discussion_post", "discussion"): signed_in(405),
+    ("discussion_reply", "proposal"): signed_in(405),
+    ("discussion_support", "proposal"): signed_in(405),
+    ("discussion_report", "proposal"): signed_in(405),
+    ("discussion_summary_csv", "ended_discussion"): staff_only(200),
+    ("api_discussions", None): everyone(200),
+    ("api_discussion", "discussion"): everyone(200),
+    ("api_discussion_post", "discussion"): signed_in(405, API_ANON),
+    ("api_discussion_reply", "proposal"): signed_in(405, API_ANON),
+    ("api_discussion_support", "proposal"): signed_in(405, API_ANON),
+    ("api_discussion_report", "proposal"): signed_in(405, API_ANON),
 }
 
 
@@ -155,6 +175,7 @@ def world(city_groups):
     question_with_options(poll)
     survey = PollFactory(scope="building", building=home, created_by=resident, points=5)
     question_with_options(survey)
+    discussion = DiscussionFactory(scope="areas", districts=[home.district])
     users = {
         "anonymous": None,
         "resident": resident,
@@ -169,8 +190,19 @@ def world(city_groups):
         "reward": {"reward_id": RewardFactory().pk},
         "building": {"building_id": home.pk},
         "token": {"token": "not-a-real-token"},
+        "discussion": {"discussion_id": discussion.pk},
+        "proposal": {"post_id": ProposalFactory(discussion=discussion).pk},
+        "ended_discussion": {"discussion_id": ended_discussion_with_summary().pk},
     }
     return users, objects
+
+
+def ended_discussion_with_summary():
+    ended = DiscussionFactory(
+        opens_at=timezone.now() - timedelta(days=10), closes_at=timezone.now() - timedelta(hours=1)
+    )
+    discussion_summary_publish(discussion_id=ended.pk)
+    return ended
 
 
 EXTRA_KWARGS = {
