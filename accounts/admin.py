@@ -13,11 +13,13 @@ from django.utils.translation import gettext_lazy as _
 from accounts.letters import codes_csv, letters_pdf
 from accounts.models import ClaimStatus, CodeAttempt, ResidencyClaim, ResidencyCodeBatch, User
 from accounts.services import ResidencyError, residency_claim_decide, residency_end
-from civic.admin_base import NoAddOrDeleteAdmin, ReadOnlyAdmin
+from audit.models import AuditAction
+from audit.services import audit_record
+from civic.admin_base import AuditedAdmin, NoAddOrDeleteAdmin, ReadOnlyAdmin
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "home_building", "birth_year", "gender", "is_staff", "is_active"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups", "gender", "language"]
@@ -207,10 +209,10 @@ class ResidencyCodeBatchAdmin(NoAddOrDeleteAdmin):
             body, content_type = codes_csv(batch), "text/csv; charset=utf-8"
         else:
             body, content_type = letters_pdf(batch), "application/pdf"
+        file_name = f"residency-codes-{batch.pk}.{kind}"
+        audit_record(actor=request.user, action=AuditAction.DOWNLOAD, obj=batch, detail=file_name)
         response = HttpResponse(body, content_type=content_type)
-        response["Content-Disposition"] = (
-            f'attachment; filename="residency-codes-{batch.pk}.{kind}"'
-        )
+        response["Content-Disposition"] = f'attachment; filename="{file_name}"'
         return response
 
 

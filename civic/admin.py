@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.services import residency_codes_generate
+from civic.admin_base import AuditedModelAdmin
 from civic.models import Building, District, Okrug
 
 
@@ -55,7 +56,7 @@ class GeneratesCodes:
 
 
 @admin.register(Okrug)
-class OkrugAdmin(admin.ModelAdmin):
+class OkrugAdmin(AuditedModelAdmin):
     list_display = ["name", "district_count"]
     search_fields = ["name"]
 
@@ -74,7 +75,7 @@ class OkrugAdmin(admin.ModelAdmin):
 
 
 @admin.register(District)
-class DistrictAdmin(GeneratesCodes, admin.ModelAdmin):
+class DistrictAdmin(GeneratesCodes, AuditedModelAdmin):
     list_display = ["name", "okrug", "building_count"]
     list_filter = ["okrug"]
     list_select_related = ["okrug"]
@@ -96,7 +97,7 @@ class DistrictAdmin(GeneratesCodes, admin.ModelAdmin):
 
 
 @admin.register(Building)
-class BuildingAdmin(GeneratesCodes, admin.ModelAdmin):
+class BuildingAdmin(GeneratesCodes, AuditedModelAdmin):
     list_display = ["street", "house", "korpus", "postcode", "apartments", "district"]
     list_filter = ["district__okrug", "district"]
     list_select_related = ["district"]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from civic.admin_base import NoAddOrDeleteAdmin, ReadOnlyAdmin
+from civic.admin_base import AuditedAdmin, NoAddOrDeleteAdmin, ReadOnlyAdmin
 from polls.models import (
     BuildingSurvey,
     ExportKind,
@@ -161,7 +161,7 @@ class PollForm(forms.ModelForm):
 
 
 @admin.register(Poll)
-class PollAdmin(nested_admin.NestedModelAdmin):
+class PollAdmin(AuditedAdmin, nested_admin.NestedModelAdmin):
     form = PollForm
     inlines = [QuestionInline]
     list_display = [

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import NotificationKind, User
 from accounts.notifications import notifications_create
+from audit.models import AuditAction
+from audit.services import audit_record
 from civic.models import Building
 from polls.ballot_log import ballot_log_checkpoint
 from polls.models import (
@@ -464,8 +466,11 @@ def poll_results_publish(*, poll_id: int) -> bool:
 
 
 def export_record(*, user: User, poll: Poll, kind: str, file_name: str) -> None:
-    """Remember who took which export of which poll (shown in the admin)."""
-    ExportRecord.objects.create(user=user, poll=poll, kind=kind, file_name=file_name)
+    """Remember who took which export of which poll: in the poll's list of exports and in
+    the audit log (which, unlike that list, outlives the poll and cannot be edited)."""
+    with transaction.atomic():
+        ExportRecord.objects.create(user=user, poll=poll, kind=kind, file_name=file_name)
+        audit_record(actor=user, action=AuditAction.DOWNLOAD, obj=poll, detail=file_name)
 
 
 def poll_create(*, data: dict, created_by: User) -> Poll:

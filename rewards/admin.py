@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from civic.admin_base import ReadOnlyAdmin
+from civic.admin_base import AuditedModelAdmin, ReadOnlyAdmin
 from rewards.models import (
     Achievement,
     CategoryLimit,
@@ -52,7 +52,7 @@ class RewardForm(forms.ModelForm):
 
 
 @admin.register(Reward)
-class RewardAdmin(admin.ModelAdmin):
+class RewardAdmin(AuditedModelAdmin):
     """Stock is set when a reward is created; after that it only changes by a delta, so an
     admin's save never writes back a stock number that redemptions have since lowered."""
 
@@ -84,12 +84,12 @@ class RewardAdmin(admin.ModelAdmin):
 
 
 @admin.register(Level)
-class LevelAdmin(admin.ModelAdmin):
+class LevelAdmin(AuditedModelAdmin):
     list_display = ["name", "min_lifetime", "opens_shop"]
 
 
 @admin.register(CategoryLimit)
-class CategoryLimitAdmin(admin.ModelAdmin):
+class CategoryLimitAdmin(AuditedModelAdmin):
     list_display = ["category", "points_per_month"]
 
 
@@ -118,7 +118,7 @@ class AdjustmentForm(forms.ModelForm):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(admin.ModelAdmin):
+class LedgerEntryAdmin(AuditedModelAdmin):
     """Read-only, as the database itself makes the ledger; "add" makes an adjustment."""
 
     form = AdjustmentForm
@@ -157,7 +157,7 @@ class WalletAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(admin.ModelAdmin):
+class RedemptionAdmin(AuditedModelAdmin):
     list_display = ["voucher", "user", "reward", "cost", "status", "created_at"]
     list_filter = ["status", "reward__category"]
     list_select_related = ["user", "reward"]
@@ -190,7 +190,7 @@ class RedemptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Achievement)
-class AchievementAdmin(admin.ModelAdmin):
+class AchievementAdmin(AuditedModelAdmin):
     list_display = ["user", "kind", "period", "created_at"]
     list_filter = ["kind", "period"]
     search_fields = ["user__email"]

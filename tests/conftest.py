@@ -62,6 +62,7 @@ GROUP_MIGRATIONS = [
     ("polls.migrations.0006_export_permission_for_staff", "grant"),
     ("accounts.migrations.0007_residency_permissions", "grant"),
     ("polls.migrations.0008_survey_moderation_permissions", "grant"),
+    ("audit.migrations.0002_append_only_and_permissions", "grant"),
     ("discussions.migrations.0002_one_level_replies_permissions_schedule", "grant"),
 ]
 
