@@ -111,3 +111,16 @@ def test_the_limit_is_per_resident(client, resident, settings):
     assert (
         client.post(reverse("poll_detail", args=[second.pk]), form_data(second)).status_code == 429
     )
+
+
+def test_the_429_page_speaks_russian_by_default(db, settings):
+    """The message is translated: the site's default language is Russian."""
+    from django.test import Client
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "vote": "0/m"}
+    client = Client()
+    client.force_login(UserFactory())
+    poll = three_question_poll()
+    response = client.post(reverse("poll_detail", args=[poll.pk]), form_data(poll))
+    assert response.status_code == 429
+    assert "Слишком много запросов. Попробуйте снова через 40 секунд." in response.content.decode()
