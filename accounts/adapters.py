@@ -2,12 +2,14 @@ from functools import cache
 from pathlib import Path
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django import forms
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.invites import INVITER_SESSION_KEY
+from accounts.mfa import ACTIVE_TYPES, is_staff_account
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -54,3 +56,15 @@ def is_disposable(email: str) -> bool:
     """The address's domain, or any domain above it, is a disposable service."""
     labels = email.rpartition("@")[2].lower().rstrip(".").split(".")
     return any(".".join(labels[i:]) in disposable_domains() for i in range(len(labels) - 1))
+
+
+class MfaAdapter(DefaultMFAAdapter):
+    """City staff and admins keep at least one authenticator app or security key while
+    two-factor authentication is required of them (accounts/mfa.py)."""
+
+    def can_delete_authenticator(self, authenticator) -> bool:
+        user = authenticator.user
+        if not settings.STAFF_MFA_REQUIRED or not is_staff_account(user):
+            return True
+        others = user.authenticator_set.filter(type__in=ACTIVE_TYPES).exclude(pk=authenticator.pk)
+        return authenticator.type not in ACTIVE_TYPES or others.exists()

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.forms import ProfileForm, ResidencyClaimForm, ResidencyCodeForm
 from accounts.invites import INVITER_SESSION_KEY, invite_token, inviter_id
+from accounts.mfa import has_active_authenticator
 from accounts.models import User
 from accounts.notifications import notification_text, notifications_mark_read
 from accounts.selectors import (
@@ -53,6 +54,7 @@ def profile(request: HttpRequest) -> HttpResponse:
             "standing": resident_standing(user=resident),
             "achievements": resident_achievements(user=resident),
             "invite_points": POINTS_INVITE,
+            "two_factor": has_active_authenticator(request.user),
             "invite_url": request.build_absolute_uri(
                 reverse("invite", args=[invite_token(user=resident)])
             ),

@@ -65,6 +65,7 @@ class SessionTokenScheme(OpenApiAuthenticationExtension):
     """Describes the app clients' ``X-Session-Token`` header in the OpenAPI schema."""
 
     target_class = "civic.api_auth.SessionTokenAuthentication"
+    match_subclasses = True  # accounts.api_auth adds the staff two-factor rule to it
     name = "sessionToken"
 
     def get_security_definition(self, auto_schema):

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -19,6 +21,10 @@ DEMO_DIR = Path(settings.BASE_DIR) / "demo"
 CITY_CSV = DEMO_DIR / "city.csv"
 RESIDENTS_CSV = DEMO_DIR / "residents.csv"
 DEMO_PASSWORD = "civic-demo"  # noqa: S105 - a published demo password, never used in production
+# Staff must use two-factor authentication (accounts/mfa.py): the demo staff share this
+# authenticator-app secret, published in the README like the password, so a reviewer can
+# add it to any authenticator app (or run `oathtool --totp -b <secret>`).
+DEMO_TOTP_SECRET = "CIVICDEMOSTAFFTOTPSECRETKEY23456"  # noqa: S105 - published, demo only
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,8 @@ def demo_staff_ensure() -> None:
             user.save(update_fields=["password"])
             _verify_emails([user])
         user.groups.add(Group.objects.get(name=group_name))
+        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(user, DEMO_TOTP_SECRET)
 
 
 def demo_logins() -> list[DemoLogin]:

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.headless",
+    "allauth.mfa",
+    "allauth.usersessions",
     "civic",
     "accounts",
     "polls",
@@ -107,6 +109,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.PreferredLanguageMiddleware",
+    "accounts.middleware.StaffMfaMiddleware",
     "civic.ratelimits.RateLimitMiddleware",
 ]
 
@@ -168,9 +171,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "celery")
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's and allauth's backends, loading the signed-in user with whether they must and do
+# use two-factor authentication (accounts/mfa.py), in the same query.
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.mfa.ModelBackend",
+    "accounts.mfa.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -194,6 +199,18 @@ ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Civic] "
 HEADLESS_CLIENTS = ("app", "browser")
+
+# Two-factor authentication (allauth.mfa): an authenticator app (TOTP), security keys and
+# passkeys (WebAuthn; passkeys also sign in without a password), and recovery codes. City
+# staff and admins must have an authenticator app or a security key: until they do, every
+# page sends them to set one up and the API refuses them (accounts/mfa.py).
+STAFF_MFA_REQUIRED = env_bool("STAFF_MFA_REQUIRED", True)
+MFA_ADAPTER = "accounts.adapters.MfaAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = "Civic"
+MFA_TOTP_TOLERANCE = 1  # a code of the previous or next 30 s also works (phone clocks drift)
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # http://localhost in development
 
 # Rate limits, "<count>/<period>" (s, m, h, d; "10/15m"), counted in the Redis cache by
 # civic.ratelimits per resident (per address when signed out) for pages and API alike.
@@ -265,8 +282,8 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "civic.api_auth.SessionTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.api_auth.SessionTokenAuthentication",
+        "accounts.api_auth.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "civic.api.Pagination",

@@ -77,6 +77,16 @@ def city_groups(db):
         getattr(importlib.import_module(module), function)(apps, None)
 
 
+@pytest.fixture
+def admin_user(admin_user):
+    """pytest-django's superuser, with an authenticator app as every staff account must
+    have (accounts/mfa.py)."""
+    from tests.accounts.factories import totp_activate
+
+    totp_activate(admin_user)
+    return admin_user
+
+
 @pytest.fixture(scope="session")
 def live_server():
     """pytest-django's live server, serving plain HTTP to the browser.

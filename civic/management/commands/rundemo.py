@@ -13,7 +13,7 @@ import time
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from civic.demo import DEMO_PASSWORD, demo_logins
+from civic.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_logins
 
 CHILD_STOP_TIMEOUT = 10
 
@@ -48,6 +48,8 @@ class Command(BaseCommand):
             f"Civic demo: http://{address}/  (admin: http://{address}/admin/)",
             f"Every demo login has the password: {DEMO_PASSWORD}",
             *(f"  {login.role:<22} {login.email:<38} {login.place}" for login in demo_logins()),
+            f"Staff sign in with a second factor: add the secret {DEMO_TOTP_SECRET} to an",
+            "authenticator app (or run: oathtool --totp -b <secret>) and enter its code.",
             "Press Ctrl-C to stop the web server, the worker and beat.",
             "",
         ]
