@@ -7,14 +7,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditAction(models.TextChoices):
-    ADD = "add", _("added")
-    CHANGE = "change", _("changed")
-    DELETE = "delete", _("deleted")
-    ADMIN_ACTION = "admin_action", _("admin action")
-    DOWNLOAD = "download", _("downloaded")
+    ADD = "add", pgettext_lazy("audit action", "added")
+    CHANGE = "change", pgettext_lazy("audit action", "changed")
+    DELETE = "delete", pgettext_lazy("audit action", "deleted")
+    ADMIN_ACTION = "admin_action", pgettext_lazy("audit action", "admin action")
+    DOWNLOAD = "download", pgettext_lazy("audit action", "downloaded")
 
 
 class AuditEntry(models.Model):
@@ -27,9 +28,9 @@ class AuditEntry(models.Model):
         db_constraint=False,
         null=True,
         related_name="+",
-        verbose_name=_("by"),
+        verbose_name=_("staff member"),
     )
-    actor_label = models.CharField(_("by (at the time)"), max_length=254)
+    actor_label = models.CharField(_("staff member (at the time)"), max_length=254)
     action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)
     detail = models.CharField(
         _("detail"),

@@ -21,14 +21,14 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='when')),
-                ('actor_label', models.CharField(max_length=254, verbose_name='by (at the time)')),
+                ('actor_label', models.CharField(max_length=254, verbose_name='staff member (at the time)')),
                 ('action', models.CharField(choices=[('add', 'added'), ('change', 'changed'), ('delete', 'deleted'), ('admin_action', 'admin action'), ('download', 'downloaded')], max_length=20, verbose_name='action')),
                 ('detail', models.CharField(blank=True, help_text='The admin action taken, the file downloaded, or the record changed with.', max_length=300, verbose_name='detail')),
                 ('object_id', models.CharField(max_length=64, verbose_name='record id')),
                 ('object_repr', models.CharField(max_length=200, verbose_name='record')),
                 ('before', models.JSONField(blank=True, default=dict, verbose_name='before')),
                 ('after', models.JSONField(blank=True, default=dict, verbose_name='after')),
-                ('actor', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
+                ('actor', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='staff member')),
                 ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype', verbose_name='kind of record')),
             ],
             options={
