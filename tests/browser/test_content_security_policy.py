@@ -3,14 +3,16 @@ the admin (nested inlines, date and autocomplete widgets) or of the API docs (Sw
 needs an inline script or style, and the scripts that make pages work still run under it
 (the in-browser proof of Check my vote, the admin's calendar, Swagger UI's rendering)."""
 
+import re
+
 import pytest
 
 from polls.ballot_log import ballot_log_checkpoint
 from polls.models import Ballot, PollStatus
 from polls.tasks import refresh_live_results
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import UserFactory, totp_code
 from tests.browser.journey import assert_no_csp_violations
-from tests.browser.test_poll_end_to_end import sign_in
+from tests.browser.test_poll_end_to_end import PASSWORD, sign_in
 from tests.polls.factories import three_question_poll
 
 
@@ -27,8 +29,9 @@ def visit(page, url: str, *, ready: str = "main") -> None:
 @pytest.mark.django_db(transaction=True)
 def test_key_pages_work_under_the_content_security_policy(live_server, new_page):
     """A resident sees the home page and a poll, votes, checks the ballot in the signed
-    log (Web Crypto in the browser), reads the results and the profile; an admin opens a
-    draft poll's change page and uses its calendar, and the API docs render. No page
+    log (Web Crypto in the browser), reads the results and the profile; an admin signs in
+    with the second factor, opens a draft poll's change page and uses its calendar and
+    autocomplete, and the API docs render. No page
     reports a CSP violation."""
     base = live_server.url
     poll = three_question_poll(results_visibility="live", title="Что улучшить во дворе?")
@@ -61,8 +64,16 @@ def test_key_pages_work_under_the_content_security_policy(live_server, new_page)
     visit(page, f"{base}/profile/edit/", ready="input[name=address_query]")
     visit(page, f"{base}/check/", ready="#receipt")
 
-    admin = new_page()
-    sign_in(admin, base, "admin@example.org")
+    admin = new_page()  # a staff log-in: password, then the authenticator app's code
+    admin.goto(f"{base}/accounts/login/")
+    admin.fill("input[name=login]", "admin@example.org")
+    admin.fill("input[name=password]", PASSWORD)
+    admin.click("main form button[type=submit]")
+    admin.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
+    assert_no_csp_violations(admin)
+    admin.fill("input[name=code]", totp_code())
+    admin.click("main form button[type=submit]")
+    admin.wait_for_url(f"{base}/")
     visit(admin, f"{base}/admin/polls/poll/", ready="#result_list")
     visit(admin, f"{base}/admin/polls/poll/{draft.pk}/change/", ready=".djn-group")
     admin.click(".field-opens_at .datetimeshortcuts a[id^=calendarlink]")  # the calendar
