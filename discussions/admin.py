@@ -180,7 +180,9 @@ class PostModerationForm(forms.ModelForm):
     """Hide (with the reason its author reads) or show again; answer a proposal. Which of
     the fields a user gets depends on their permissions (``PostAdmin.get_form``)."""
 
-    hide = forms.BooleanField(label=_("Hidden from residents"), required=False)
+    hide = forms.BooleanField(
+        label=_("Hidden from residents (its author still sees it)"), required=False
+    )
     reason = forms.CharField(
         label=_("Reason for hiding"),
         required=False,
