@@ -88,7 +88,7 @@ def test_posting_a_proposal_and_a_comment(api, resident, discussion):
     assert api.post(url, {"kind": "rant", "text": "Фонтан"}, format="json").status_code == 400
     rude = api.post(url, {"kind": "comment", "text": "пиздец"}, format="json")
     assert rude.status_code == 400 and rude.json()["code"] == "blocked_word"
-    assert "“пиздец”" in rude.json()["detail"]
+    assert "пиздец" in rude.json()["detail"]  # the word is named
     assert Post.objects.count() == 1
 
 
