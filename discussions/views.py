@@ -17,6 +17,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.rules import AccountSuspended
 from accounts.selectors import visitor_with_home
+from audit.models import AuditAction
+from audit.services import audit_record
 from civic.ratelimits import rate_limit, user_key
 from discussions import exports
 from discussions.forms import PostForm, ReplyForm, ReportForm
@@ -177,11 +179,11 @@ def summary_csv(request: HttpRequest, discussion_id: int) -> StreamingHttpRespon
     separator = SEPARATORS.get(request.GET.get("sep", "comma"))
     if separator is None or getattr(discussion, "summary", None) is None:
         raise Http404
+    file_name = exports.summary_file_name(discussion)
+    audit_record(actor=request.user, action=AuditAction.DOWNLOAD, obj=discussion, detail=file_name)
     response = StreamingHttpResponse(
         csv_stream(exports.summary_rows(discussion), separator=separator),
         content_type="text/csv; charset=utf-8",
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="{exports.summary_file_name(discussion)}"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
     return response

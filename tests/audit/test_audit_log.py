@@ -21,10 +21,12 @@ from audit.models import AuditAction, AuditEntry
 from audit.services import HIDDEN, audit_record
 from civic.admin_base import AuditedAdmin
 from civic.models import Okrug
+from discussions.services import discussion_summary_publish
 from polls.models import Option, Poll, PollStatus, Question
 from rewards.models import Reward
 from tests.accounts.factories import UserFactory
 from tests.civic.factories import BuildingFactory
+from tests.discussions.factories import DiscussionFactory
 from tests.polls.factories import three_question_poll
 from tests.rewards.factories import RewardFactory
 
@@ -234,7 +236,8 @@ def test_a_residency_claim_decided_in_the_admin_is_recorded(client, superuser):
 
 
 def test_staff_downloads_are_recorded(client, superuser, city_groups):
-    """A poll's CSV export and a batch of residency codes: who took which file."""
+    """A poll's CSV export, a batch of residency codes and a discussion's summary: who
+    took which file."""
     poll = three_question_poll()
     client.get(reverse("staff_export", args=[poll.pk, "results"]))
     batch = residency_codes_generate(
@@ -242,11 +245,19 @@ def test_staff_downloads_are_recorded(client, superuser, city_groups):
     )
     client.get(reverse("admin:accounts_residencycodebatch_csv", args=[batch.pk]))
     client.get(reverse("admin:accounts_residencycodebatch_pdf", args=[batch.pk]))
+    discussion = DiscussionFactory(
+        title="Набережная",
+        opens_at=timezone.now() - timedelta(days=30),
+        closes_at=timezone.now() - timedelta(hours=1),
+    )
+    discussion_summary_publish(discussion_id=discussion.pk)
+    client.get(reverse("discussion_summary_csv", args=[discussion.pk]))
     downloads = entries(action=AuditAction.DOWNLOAD)
     assert [(entry.object_repr, entry.actor) for entry in downloads] == [
         (poll.title, superuser),
         ("Тверская", superuser),
         ("Тверская", superuser),
+        ("Набережная", superuser),
     ]
     assert re.fullmatch(rf"poll-{poll.pk}-results-.*\.csv", downloads[0].detail)
     assert downloads[1].detail == f"residency-codes-{batch.pk}.csv"
