@@ -123,7 +123,8 @@ def profile_update(*, user: User, changes: ProfileChanges) -> User:
         user.language = changes.language
         user.email_notifications = changes.email_notifications
         user.save(update_fields=fields)
-        if user.home_building_id and user.birth_year and user.gender:
+        # Points need a confirmed email address (votes do too: polls.rules).
+        if user.home_building_id and user.birth_year and user.gender and user.email_verified:
             points_award(
                 user_id=user.pk,
                 amount=POINTS_PROFILE_COMPLETED,
@@ -341,11 +342,12 @@ def _residency_verify(
     resident.verified_building_id = resident.home_building_id
     resident.verified_apartment = resident.apartment = apartment
     resident.save(update_fields=["verified_building", "verified_apartment", "apartment"])
-    points_award(
-        user_id=resident.pk,
-        amount=POINTS_ADDRESS_VERIFIED,
-        award=Award(Reason.ADDRESS_VERIFIED, key="address_verified"),
-    )
+    if resident.email_verified:  # points need a confirmed email address
+        points_award(
+            user_id=resident.pk,
+            amount=POINTS_ADDRESS_VERIFIED,
+            award=Award(Reason.ADDRESS_VERIFIED, key="address_verified"),
+        )
     return claim
 
 

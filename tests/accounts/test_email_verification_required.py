@@ -10,9 +10,11 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.selectors import resident_with_home
+from accounts.services import ProfileChanges, profile_update, residency_verify_code
 from polls.models import Ballot, Participation
 from rewards.models import LedgerEntry
 from tests.accounts.factories import UserFactory
+from tests.accounts.test_residency import codes_for
 from tests.polls.factories import three_question_poll
 from tests.polls.test_api import answers
 from tests.polls.test_pages import form_data
@@ -52,6 +54,28 @@ def test_the_api_refuses_an_unconfirmed_address(unconfirmed):
     assert response.status_code == 403
     assert response.json() == {"code": "email_unverified", "detail": CONFIRM}
     assert not Participation.objects.exists() and not Ballot.objects.exists()
+    assert not LedgerEntry.objects.filter(user=unconfirmed).exists()
+
+
+def test_an_unconfirmed_address_earns_no_points_for_the_profile_or_the_address(
+    unconfirmed, city_groups
+):
+    """The profile completed and the address verified by the letter's code: both done,
+    neither paid while the email address is unconfirmed."""
+    staff = UserFactory(is_staff=True)
+    code = codes_for(unconfirmed.home_building, staff)["2"]
+    resident = resident_with_home(user_id=unconfirmed.pk)
+    changes = ProfileChanges(
+        home_building=resident.home_building,
+        apartment="2",
+        birth_year=1990,
+        gender="female",
+        language="en",
+    )
+    profile_update(user=resident, changes=changes)
+    residency_verify_code(user=resident, code=code)
+    resident.refresh_from_db()
+    assert resident.birth_year == 1990 and resident.verified_apartment == "2"
     assert not LedgerEntry.objects.filter(user=unconfirmed).exists()
 
 
