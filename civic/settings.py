@@ -357,3 +357,18 @@ BALLOT_LOG_SIGNING_KEY = os.environ.get("BALLOT_LOG_SIGNING_KEY") or DEMO_BALLOT
 BALLOT_LOG_CHECKPOINT_MINUTES = 5
 BALLOT_LOG_MIN_BATCH = int(os.environ.get("BALLOT_LOG_MIN_BATCH", "10"))
 OPEN_DATA_LICENCE = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)"
+
+# City novelties: points for a resident's first rating of a novelty (once per novelty, also
+# when the rating is changed), new ratings a resident may make a day, and how many ratings a
+# novelty needs to enter the month's ranking. The admin's suspicious-ratings report looks back
+# NOVELTY_REPORT_DAYS for accounts making NOVELTY_BURST_RATINGS within NOVELTY_BURST_MINUTES,
+# and for NOVELTY_COHORT_ACCOUNTS accounts created within one hour rating the same novelty
+# while at most NOVELTY_COHORT_NEW_DAYS old.
+NOVELTY_RATING_POINTS = int(os.environ.get("NOVELTY_RATING_POINTS", "3"))
+NOVELTY_RATINGS_PER_DAY = int(os.environ.get("NOVELTY_RATINGS_PER_DAY", "20"))
+NOVELTY_RANKING_MIN_RATINGS = int(os.environ.get("NOVELTY_RANKING_MIN_RATINGS", "3"))
+NOVELTY_REPORT_DAYS = int(os.environ.get("NOVELTY_REPORT_DAYS", "30"))
+NOVELTY_BURST_RATINGS = int(os.environ.get("NOVELTY_BURST_RATINGS", "10"))
+NOVELTY_BURST_MINUTES = int(os.environ.get("NOVELTY_BURST_MINUTES", "10"))
+NOVELTY_COHORT_ACCOUNTS = int(os.environ.get("NOVELTY_COHORT_ACCOUNTS", "5"))
+NOVELTY_COHORT_NEW_DAYS = int(os.environ.get("NOVELTY_COHORT_NEW_DAYS", "7"))

@@ -48,6 +48,12 @@ def _fresh_poll_structures():
 
 
 @pytest.fixture(autouse=True)
+def _media_in_a_temporary_folder(settings, tmp_path_factory):
+    """Uploads and demo photos go to a folder of the test run, not to .data/media."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
 def _english_outside_requests():
     """Services called directly speak English in tests (messages are asserted in English);
     requests still pick their language as the site does (Russian by default)."""
@@ -62,6 +68,7 @@ GROUP_MIGRATIONS = [
     ("polls.migrations.0006_export_permission_for_staff", "grant"),
     ("accounts.migrations.0007_residency_permissions", "grant"),
     ("polls.migrations.0008_survey_moderation_permissions", "grant"),
+    ("novelties.migrations.0002_group_permissions", "grant"),
     ("audit.migrations.0002_append_only_and_permissions", "grant"),
     ("discussions.migrations.0002_one_level_replies_permissions_schedule", "grant"),
 ]

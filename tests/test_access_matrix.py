@@ -22,6 +22,7 @@ from discussions.services import discussion_summary_publish
 from tests.accounts.factories import UserFactory, verified_resident
 from tests.civic.factories import BuildingFactory
 from tests.discussions.factories import DiscussionFactory, ProposalFactory
+from tests.novelties.factories import NoveltyFactory
 from tests.polls.factories import PollFactory, question_with_options
 from tests.rewards.factories import RewardFactory
 
@@ -63,9 +64,9 @@ def staff_only(status, residents=403, anonymous=LOGIN):
 
 # (url name, object) -> expected status per role, for a GET. Objects: "poll" is an open
 # district poll of district A (results after closing), "survey" an open secret survey of
-# building A; "reward", "building" (A), "token" an invitation token; "discussion" an open
-# discussion of district A and "proposal" a proposal in it, "ended_discussion" an ended one
-# with its summary published.
+# building A; "reward", "building" (A), "token" an invitation token, "novelty" a published
+# citywide novelty open for rating; "discussion" an open discussion of district A and
+# "proposal" a proposal in it, "ended_discussion" an ended one with its summary published.
 MATRIX = {
     ("healthz", None): everyone(200),
     ("media_file", None): everyone(404),  # uploads are public; this one does not exist
@@ -131,6 +132,13 @@ MATRIX = {
     ("rewards", None): everyone(200),
     ("reward_redeem", "reward"): signed_in(405),
     ("my_redemptions", None): signed_in(200),
+    ("novelties", None): everyone(200),
+    ("novelty_ranking", None): everyone(200),
+    ("novelty_detail", "novelty"): everyone(200),
+    ("api_novelties", None): everyone(200),
+    ("api_novelty_ranking", None): everyone(200),
+    ("api_novelty", "novelty"): everyone(200),
+    ("api_novelty_rate", "novelty"): signed_in(405, API_ANON),
     ("discussions", None): everyone(200),
     ("discussion_detail", "discussion"): everyone(200),
     ("discussion_post", "discussion"): signed_in(405),
@@ -190,6 +198,7 @@ def world(city_groups):
         "reward": {"reward_id": RewardFactory().pk},
         "building": {"building_id": home.pk},
         "token": {"token": "not-a-real-token"},
+        "novelty": {"novelty_id": NoveltyFactory().pk},
         "discussion": {"discussion_id": discussion.pk},
         "proposal": {"post_id": ProposalFactory(discussion=discussion).pk},
         "ended_discussion": {"discussion_id": ended_discussion_with_summary().pk},

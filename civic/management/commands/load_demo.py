@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from accounts.demo import demo_residency_load
 from civic.demo import demo_city_load, demo_residents_load, demo_staff_ensure
 from discussions.demo import demo_discussions_load
+from novelties.demo import demo_novelties_load
 from polls.demo import demo_polls_load
 from rewards.demo import demo_rewards_load
 
@@ -19,10 +20,12 @@ class Command(BaseCommand):
         verified = demo_residency_load()
         polls = demo_polls_load()
         rewards = demo_rewards_load()
+        novelties = demo_novelties_load()
         discussions = demo_discussions_load()
         self.stdout.write(
             f"demo city: {city.buildings_created} buildings created, "
             f"{city.buildings_unchanged} already there; {residents} residents created, "
             f"{verified} verified in their buildings; {polls} polls and surveys and "
-            f"{rewards} rewards created; {discussions} public discussions created"
+            f"{rewards} rewards created; {novelties} city novelties created; "
+            f"{discussions} public discussions created"
         )

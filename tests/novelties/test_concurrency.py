@@ -1,0 +1,88 @@
+"""Races proven with real threads, each on its own database connection."""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+
+from novelties.models import Rating
+from novelties.selectors import rating_stats
+from novelties.services import RatingRefused, novelty_rate
+from rewards.models import LedgerEntry, Wallet
+from tests.accounts.factories import UserFactory
+from tests.novelties.factories import NoveltyFactory
+
+
+def run_at_once(tasks: list[Callable[[], str]]) -> list[str]:
+    """Start every task together (a barrier) on its own connection; their outcomes."""
+    barrier = threading.Barrier(len(tasks))
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def run(task):
+        try:
+            barrier.wait(timeout=60)
+            outcome = task()
+            with lock:
+                outcomes.append(outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(task,)) for task in tasks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def rate(user, novelty, stars: int) -> Callable[[], str]:
+    def task() -> str:
+        try:
+            saved = novelty_rate(user=user, novelty=novelty, stars=stars)
+        except RatingRefused as refused:
+            return refused.refusal.code
+        return "created" if saved.created else "changed"
+
+    return task
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_resident_rating_ten_times_at_once_has_one_rating_and_one_award():
+    """Ten simultaneous ratings by one resident: one row (one created, nine changes), the
+    last writer's stars, and the points credited once."""
+    resident, novelty = UserFactory(), NoveltyFactory()
+    outcomes = run_at_once([rate(resident, novelty, stars) for stars in [1, 2, 3, 4, 5] * 2])
+    assert sorted(outcomes) == ["changed"] * 9 + ["created"]
+    assert Rating.objects.filter(novelty=novelty, user=resident).count() == 1
+    assert LedgerEntry.objects.filter(user=resident).count() == 1
+    assert Wallet.objects.get(user=resident).balance == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_averages_stay_exact_when_many_residents_rate_at_once():
+    """Twenty residents rating the same novelty at once do not wait for a shared row and no
+    rating is lost: the count, the distribution and the average are exact."""
+    novelty = NoveltyFactory()
+    residents = UserFactory.create_batch(20)
+    stars = [(index % 5) + 1 for index in range(20)]  # four of each
+    outcomes = run_at_once(
+        [rate(resident, novelty, n) for resident, n in zip(residents, stars, strict=True)]
+    )
+    assert outcomes == ["created"] * 20
+    stats = rating_stats(novelty_ids=[novelty.pk])[novelty.pk]
+    assert (stats.count, stats.counts, stats.average) == (20, (4, 4, 4, 4, 4), 3.0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_daily_limit_holds_under_simultaneous_ratings(settings):
+    """With a limit of 3, six simultaneous ratings of six novelties by one resident: exactly
+    three are saved, three are refused with the daily limit (the resident's row is locked
+    while counting)."""
+    settings.NOVELTY_RATINGS_PER_DAY = 3
+    resident = UserFactory()
+    novelties = NoveltyFactory.create_batch(6)
+    outcomes = run_at_once([rate(resident, novelty, 4) for novelty in novelties])
+    assert sorted(outcomes) == ["created"] * 3 + ["daily_limit"] * 3
+    assert Rating.objects.filter(user=resident).count() == 3
