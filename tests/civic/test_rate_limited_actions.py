@@ -2,6 +2,8 @@
 counter per resident, answer 429 with the same message and Retry-After, and a refused
 request writes nothing."""
 
+import threading
+
 import pytest
 import time_machine
 from django.urls import reverse
@@ -12,6 +14,7 @@ from polls.models import Ballot, Participation
 from rewards.models import LedgerEntry, Redemption, Reward, Wallet
 from tests.accounts.factories import UserFactory
 from tests.polls.factories import three_question_poll
+from tests.polls.test_api import answers
 from tests.polls.test_pages import form_data
 from tests.rewards.factories import RewardFactory, give_points
 
@@ -124,3 +127,36 @@ def test_the_429_page_speaks_russian_by_default(db, settings):
     response = client.post(reverse("poll_detail", args=[poll.pk]), form_data(poll))
     assert response.status_code == 429
     assert "Слишком много запросов. Попробуйте снова через 40 секунд." in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_votes_through_the_api_cannot_overrun_the_limit(settings):
+    """Ten votes of one resident in ten polls at once, with "3/m": exactly three are
+    recorded, seven are 429 and leave nothing behind."""
+    from django.db import connections
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "vote": "3/m"}
+    resident = UserFactory()
+    polls = [three_question_poll() for _ in range(10)]
+    start = threading.Barrier(len(polls))
+    statuses = []
+
+    def vote(poll):
+        client = APIClient()
+        client.force_authenticate(resident)
+        start.wait()
+        try:
+            statuses.append(
+                client.post(f"/api/polls/{poll.pk}/vote/", answers(poll), format="json").status_code
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=vote, args=(poll,)) for poll in polls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [201] * 3 + [429] * 7
+    assert Participation.objects.filter(user=resident).count() == 3
+    assert Ballot.objects.count() == 3
