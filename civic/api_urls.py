@@ -3,8 +3,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import api as accounts_api
 from civic import api_views as civic_api
-from novelties import api as novelties_api
 from discussions import api as discussions_api
+from novelties import api as novelties_api
 from polls import api as polls_api
 from rewards import api as rewards_api
 
@@ -44,32 +44,6 @@ urlpatterns = [
     ),
     path(
         "me/residency/claim/", accounts_api.ResidencyClaimView.as_view(), name="api_residency_claim"
-    ),
-    path("discussions/", discussions_api.DiscussionListView.as_view(), name="api_discussions"),
-    path(
-        "discussions/<int:discussion_id>/",
-        discussions_api.DiscussionDetailView.as_view(),
-        name="api_discussion",
-    ),
-    path(
-        "discussions/<int:discussion_id>/posts/",
-        discussions_api.PostCreateView.as_view(),
-        name="api_discussion_post",
-    ),
-    path(
-        "discussions/posts/<int:post_id>/reply/",
-        discussions_api.ReplyView.as_view(),
-        name="api_discussion_reply",
-    ),
-    path(
-        "discussions/posts/<int:post_id>/support/",
-        discussions_api.SupportView.as_view(),
-        name="api_discussion_support",
-    ),
-    path(
-        "discussions/posts/<int:post_id>/report/",
-        discussions_api.ReportView.as_view(),
-        name="api_discussion_report",
     ),
     path("novelties/", novelties_api.NoveltyListView.as_view(), name="api_novelties"),
     path(
