@@ -15,6 +15,7 @@ import functools
 from contextlib import contextmanager
 
 from django.contrib import admin
+from django.db import router, transaction
 from django.db.models import QuerySet
 from django.utils.text import format_lazy
 
@@ -116,25 +117,27 @@ class AuditedAdmin:
     @contextmanager
     def audit_changes(self, request, queryset: QuerySet, *, detail: str):
         """Record an admin action (or a custom admin page's operation) on these records:
-        one entry per record, with what changed in it (possibly nothing)."""
+        one entry per record, with what changed in it (possibly nothing). The operation
+        and its entries commit together, as the admin's own saves and deletions do."""
         model = queryset.model
-        before = audit_rows(model, queryset.values_list("pk", flat=True))
-        yield
-        after = audit_rows(model, before)
-        record_changes(
-            request.user,
-            AuditAction.ADMIN_ACTION,
-            [
-                (
-                    after.get(pk, row),
-                    audit_snapshot(row),
-                    audit_snapshot(after[pk]) if pk in after else {},
-                )
-                for pk, row in before.items()
-            ],
-            detail=detail,
-            unchanged_too=True,
-        )
+        with transaction.atomic(using=router.db_for_write(model)):
+            before = audit_rows(model, queryset.values_list("pk", flat=True))
+            yield
+            after = audit_rows(model, before)
+            record_changes(
+                request.user,
+                AuditAction.ADMIN_ACTION,
+                [
+                    (
+                        after.get(pk, row),
+                        audit_snapshot(row),
+                        audit_snapshot(after[pk]) if pk in after else {},
+                    )
+                    for pk, row in before.items()
+                ],
+                detail=detail,
+                unchanged_too=True,
+            )
 
 
 def record_changes(actor, action, changes, *, detail="", unchanged_too: bool = False):
