@@ -8,7 +8,7 @@ from discussions.models import POST_MAX_LENGTH, PostKind, ReportReason
 
 class PostForm(forms.Form):
     kind = forms.ChoiceField(
-        label=_("This is"),
+        label=_("What are you posting?"),
         choices=PostKind.choices,
         initial=PostKind.COMMENT,
         widget=forms.RadioSelect,

@@ -82,7 +82,12 @@ class Discussion(models.Model):
 class Document(models.Model):
     """A project document: a PDF (downloaded) or an image (shown on the page)."""
 
-    discussion = models.ForeignKey(Discussion, on_delete=models.CASCADE, related_name="documents")
+    discussion = models.ForeignKey(
+        Discussion,
+        on_delete=models.CASCADE,
+        related_name="documents",
+        verbose_name=_("discussion"),
+    )
     title = models.CharField(_("title"), max_length=200)
     file = SafeDocumentField(_("file"), upload_to="discussions/")
     position = models.PositiveSmallIntegerField(_("position"), default=0)
@@ -113,7 +118,9 @@ class Post(models.Model):
     proposal can be supported or get an official answer.
     """
 
-    discussion = models.ForeignKey(Discussion, on_delete=models.CASCADE, related_name="posts")
+    discussion = models.ForeignKey(
+        Discussion, on_delete=models.CASCADE, related_name="posts", verbose_name=_("discussion")
+    )
     parent = models.ForeignKey(
         "self",
         on_delete=models.CASCADE,
@@ -204,7 +211,7 @@ class Post(models.Model):
         permissions = [("answer_post", _("Can give official answers to proposals"))]
 
     def __str__(self) -> str:
-        return self.text[:60] or f"#{self.pk}"
+        return f"{self.get_kind_display()} #{self.pk}"
 
     @property
     def is_proposal(self) -> bool:
@@ -214,10 +221,16 @@ class Post(models.Model):
 class Support(models.Model):
     """A resident supports a proposal; once each (the database decides)."""
 
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="supports")
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="supports", verbose_name=_("proposal")
+    )
     # Kept without the resident when their account is erased, so counts stand.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("resident"),
     )
     created_at = models.DateTimeField(_("when"), default=timezone.now)
 
@@ -243,13 +256,15 @@ class ReportReason(models.TextChoices):
 class Report(models.Model):
     """A resident's report of a post to the moderators; once each."""
 
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reports")
+    post = models.ForeignKey(
+        Post, on_delete=models.CASCADE, related_name="reports", verbose_name=_("post")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         related_name="+",
-        verbose_name=_("by"),
+        verbose_name=_("reported by"),
     )
     reason = models.CharField(_("reason"), max_length=20, choices=ReportReason.choices)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
@@ -270,7 +285,9 @@ class Summary(models.Model):
     """What a closed discussion came to, published once by the scheduled task and never
     recomputed: the counts at closing, and the most supported proposals (``top``)."""
 
-    discussion = models.OneToOneField(Discussion, on_delete=models.CASCADE, related_name="summary")
+    discussion = models.OneToOneField(
+        Discussion, on_delete=models.CASCADE, related_name="summary", verbose_name=_("discussion")
+    )
     participants = models.PositiveIntegerField(_("participants"))
     comments = models.PositiveIntegerField(_("comments"))
     replies = models.PositiveIntegerField(_("replies"))
