@@ -60,6 +60,20 @@ def notification_text(notification: Notification) -> NotificationText:
             title=_("Your survey “%(title)s” was hidden") % params,
             body=_("A city moderator hid it. Reason: %(reason)s") % params,
         )
+    if notification.kind == NotificationKind.DECISION_RECORDED:
+        return NotificationText(
+            title=_("The city's decision after the poll “%(title)s”") % params,
+            body=_(
+                "Thank you for taking part. Decided: “%(decision)s” Responsible: %(body)s. "
+                "Follow its progress on the results page."
+            )
+            % params,
+        )
+    if notification.kind == NotificationKind.DECISION_DONE:
+        return NotificationText(
+            title=_("Done: the decision after the poll “%(title)s”") % params,
+            body=_("The decision taken after the poll is carried out: “%(decision)s”") % params,
+        )
     if notification.kind == NotificationKind.DISCUSSION_ANSWER:
         return NotificationText(
             title=_("The city answered your proposal"),

@@ -45,6 +45,7 @@ urlpatterns = [
     path(
         "me/residency/claim/", accounts_api.ResidencyClaimView.as_view(), name="api_residency_claim"
     ),
+    path("decisions/", polls_api.DecisionListView.as_view(), name="api_decisions"),
     path("novelties/", novelties_api.NoveltyListView.as_view(), name="api_novelties"),
     path(
         "novelties/ranking/", novelties_api.RankingView.as_view(), name="api_novelty_ranking"

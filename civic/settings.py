@@ -307,6 +307,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"DecisionStatusEnum": "polls.models.DecisionStatus"},
 }
 
 # Structured logs: one JSON object per line on stdout.

@@ -5,27 +5,40 @@ link, and questions locked once residents have voted."""
 import nested_admin
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminDateWidget
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from civic.admin_base import AuditedAdmin, NoAddOrDeleteAdmin, ReadOnlyAdmin
+from civic.admin_base import AuditedAdmin, AuditedModelAdmin, NoAddOrDeleteAdmin, ReadOnlyAdmin
 from polls.models import (
     BuildingSurvey,
+    Decision,
+    DecisionStatus,
+    DecisionUpdate,
     ExportKind,
     ExportRecord,
     Option,
     Phase,
     Poll,
+    PollStatus,
     Question,
     Scope,
     SurveyReport,
 )
 from polls.services import (
     NON_ANSWERS_ONLY_FOR_CHOICES,
+    DecisionError,
+    DecisionStep,
     PollError,
+    decision_poll_problem,
+    decision_record,
+    decision_step_problem,
+    decision_update,
     poll_duplicate,
     poll_has_votes,
     poll_is_locked,
@@ -178,7 +191,7 @@ class PollAdmin(AuditedAdmin, nested_admin.NestedModelAdmin):
     date_hierarchy = "opens_at"
     autocomplete_fields = ["okrugs", "districts"]
     actions = ["publish", "unpublish", "duplicate"]
-    readonly_fields = ["preview_link", "status", "staff_links"]
+    readonly_fields = ["preview_link", "status", "staff_links", "decisions_links"]
     fieldsets = [
         (
             None,
@@ -189,6 +202,7 @@ class PollAdmin(AuditedAdmin, nested_admin.NestedModelAdmin):
             _("Schedule and results"),
             {"fields": ["opens_at", "closes_at", "points", "results_visibility"]},
         ),
+        (_("Decisions"), {"fields": ["decisions_links"]}),
     ]
 
     def get_queryset(self, request):
@@ -211,8 +225,17 @@ class PollAdmin(AuditedAdmin, nested_admin.NestedModelAdmin):
                 "status",
                 "preview_link",
                 "staff_links",
+                "decisions_links",
             ]
         return super().get_readonly_fields(request, obj)
+
+    def get_search_results(self, request, queryset, search_term):
+        """The decision form's poll picker offers only polls that have closed."""
+        if request.GET.get("model_name") == "decision":
+            queryset = queryset.filter(
+                status=PollStatus.PUBLISHED, closes_at__lte=timezone.now()
+            ).order_by("-closes_at", "-pk")
+        return super().get_search_results(request, queryset, search_term)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         poll = self.get_object(request, object_id)
@@ -276,6 +299,30 @@ class PollAdmin(AuditedAdmin, nested_admin.NestedModelAdmin):
             for kind, label in ExportKind.choices
         ]
         return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+    @admin.display(description=_("decisions taken"))
+    def decisions_links(self, poll: Poll) -> str:
+        if not poll.pk or poll.phase() != Phase.CLOSED:
+            return _("Decisions are recorded once the poll has closed.")
+        decisions = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> — {}</li>',
+            (
+                (
+                    reverse("admin:polls_decision_change", args=[decision.pk]),
+                    Truncator(decision.text).chars(80),
+                    decision.get_status_display(),
+                )
+                for decision in poll.decisions.order_by("pk")
+            ),
+        )
+        return format_html(
+            '<ul>{}</ul><a class="addlink" href="{}?poll={}">{}</a>',
+            decisions,
+            reverse("admin:polls_decision_add"),
+            poll.pk,
+            _("Record a decision"),
+        )
 
     @admin.display(description=_("preview"))
     def preview_link(self, poll: Poll) -> str:
@@ -418,3 +465,176 @@ class BuildingSurveyAdmin(NoAddOrDeleteAdmin):
             survey_hide(poll=obj, reason=reason)
         elif not hide and obj.hidden_at is not None:
             survey_unhide(poll=obj)
+
+
+# --- decisions taken after polls ---------------------------------------------------------------
+
+NOTE_HELP = _("Required for a decline: the reason residents will read.")
+
+
+def _step_error(form: forms.Form, error: DecisionError, fields: dict[str, str]) -> None:
+    """Show a service's refusal next to the form field it concerns."""
+    form.add_error(fields.get(error.field or ""), str(error))
+
+
+class DecisionRecordForm(forms.ModelForm):
+    """Record a decision: what, who, when, and its first status."""
+
+    status = forms.ChoiceField(
+        label=_("status"), choices=DecisionStatus.choices, initial=DecisionStatus.PLANNED
+    )
+    note = forms.CharField(
+        label=_("note"),
+        required=False,
+        max_length=2000,
+        help_text=NOTE_HELP,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    class Meta:
+        model = Decision
+        fields = ["poll", "text", "responsible_body", "decided_on"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decided_on"].initial = timezone.localdate
+
+    def clean(self):
+        data = super().clean()
+        poll, decided_on = data.get("poll"), data.get("decided_on")
+        if poll is None or decided_on is None:
+            return data
+        step = DecisionStep(status=data.get("status", ""), on=decided_on, note=data.get("note", ""))
+        problem = decision_poll_problem(poll=poll) or decision_step_problem(
+            poll=poll, step=step, previous=None
+        )
+        if problem:
+            _step_error(self, problem, {"poll": "poll", "on": "decided_on", "note": "note"})
+        return data
+
+    def step(self) -> DecisionStep:
+        data = self.cleaned_data
+        return DecisionStep(status=data["status"], on=data["decided_on"], note=data["note"])
+
+
+class DecisionProgressForm(forms.ModelForm):
+    """Add a step to a decision's history: a new status, or a note on the current one."""
+
+    new_status = forms.ChoiceField(label=_("status"), choices=DecisionStatus.choices)
+    on = forms.DateField(label=_("date"), initial=timezone.localdate, widget=AdminDateWidget)
+    note = forms.CharField(
+        label=_("note"),
+        required=False,
+        max_length=2000,
+        help_text=NOTE_HELP,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    class Meta:
+        model = Decision
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_status"].initial = self.instance.status
+
+    def clean(self):
+        data = super().clean()
+        if not self.has_changed() or data.get("on") is None:
+            return data
+        step = DecisionStep(status=data.get("new_status", ""), on=data["on"], note=data["note"])
+        previous = DecisionUpdate.objects.filter(decision=self.instance).order_by("-pk").first()
+        problem = decision_step_problem(poll=self.instance.poll, step=step, previous=previous)
+        if problem:
+            _step_error(self, problem, {"status": "new_status", "on": "on", "note": "note"})
+        return data
+
+    def step(self) -> DecisionStep:
+        data = self.cleaned_data
+        return DecisionStep(status=data["new_status"], on=data["on"], note=data["note"])
+
+
+class DecisionUpdateInline(admin.TabularInline):
+    """The decision's history: every step, oldest first, never edited."""
+
+    model = DecisionUpdate
+    extra = 0
+    fields = ["date", "status", "note", "created_by", "created_at"]
+    readonly_fields = fields
+    ordering = ["pk"]
+    can_delete = False
+    verbose_name = _("step")
+    verbose_name_plural = _("history")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Decision)
+class DecisionAdmin(AuditedModelAdmin):
+    """Decisions are recorded and moved on here, through the services; what was decided and
+    its history are read-only, and a decision is never deleted (it is the public record)."""
+
+    list_display = ["short_text", "poll", "status", "responsible_body", "decided_on"]
+    list_filter = ["status", "decided_on"]
+    list_select_related = ["poll"]
+    search_fields = ["text", "responsible_body", "poll__title"]
+    autocomplete_fields = ["poll"]
+    date_hierarchy = "decided_on"
+    inlines = [DecisionUpdateInline]
+    add_fieldsets = [
+        (None, {"fields": ["poll", "text", "responsible_body", "decided_on"]}),
+        (_("Status"), {"fields": ["status", "note"]}),
+    ]
+    record_fields = ["poll", "text", "responsible_body", "decided_on", "status", "recorded_by"]
+    progress_fieldset = (_("New step"), {"fields": ["new_status", "on", "note"]})
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the public record (the database refuses it too)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = DecisionProgressForm if obj is not None else DecisionRecordForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        fieldsets = [(None, {"fields": self.record_fields})]
+        if self.has_change_permission(request, obj):
+            fieldsets.append(self.progress_fieldset)
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.record_fields if obj is not None else []
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    @admin.display(description=_("decision"))
+    def short_text(self, decision: Decision) -> str:
+        return Truncator(decision.text).chars(80)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            decision = decision_record(
+                poll=form.cleaned_data["poll"],
+                text=form.cleaned_data["text"],
+                responsible_body=form.cleaned_data["responsible_body"],
+                step=form.step(),
+                recorded_by=request.user,
+            )
+            obj.pk, obj.status = decision.pk, decision.status  # for the redirect and the log
+        elif form.has_changed():
+            decision_update(decision=obj, step=form.step(), updated_by=request.user)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A refusal the form could not foresee (another admin's update got in first) is
+        shown as a message, never as an error page."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DecisionError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())

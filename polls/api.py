@@ -1,20 +1,25 @@
 """The polls API: the same selectors and services as the pages, so every rule holds."""
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import visitor_with_home
-from civic.api import ApiError
-from polls.models import Phase, Poll
+from civic.api import ApiError, Pagination
+from polls.forms import DecisionFilterForm
+from polls.models import DecisionStatus, Phase, Poll, Scope
 from polls.rules import refusal_status
 from polls.selectors import (
     building_surveys_visible,
+    decision_counts,
+    decisions_public,
     poll_cards,
+    poll_decisions,
     poll_results,
     poll_with_questions,
     published_polls,
@@ -23,6 +28,7 @@ from polls.selectors import (
     visible_poll,
 )
 from polls.serializers import (
+    DecisionPageSerializer,
     ErrorSerializer,
     PollCardSerializer,
     PollDetailSerializer,
@@ -164,7 +170,59 @@ class ResultsView(APIView):
         results = poll_results(poll=poll)
         if poll.is_survey:
             results.turnout = survey_turnout(poll=poll)
+        else:
+            results.decisions = poll_decisions(poll=poll)
         return Response(ResultsSerializer(results).data)
+
+
+class DecisionListView(APIView):
+    """Decisions taken after city polls, newest first, with their progress; ``summary``
+    counts everything the filters match (not only this page). The Decisions page shows
+    the same."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", enum=DecisionStatus.values, required=False),
+            OpenApiParameter(
+                "okrug",
+                int,
+                required=False,
+                description="An okrug id (see /api/areas/): polls held in it or its districts.",
+            ),
+            OpenApiParameter(
+                "scope",
+                enum=[Scope.CITY, Scope.AREAS],
+                required=False,
+                description="Polls of the whole city, or of chosen okrugs and districts.",
+            ),
+            OpenApiParameter("poll", int, required=False, description="One poll's decisions."),
+            OpenApiParameter("page", int, required=False),
+            OpenApiParameter("page_size", int, required=False, description="At most 100."),
+        ],
+        responses={200: DecisionPageSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request):
+        filters = DecisionFilterForm(request.query_params)
+        if not filters.is_valid():
+            raise ApiError(
+                status_code=400,
+                code="invalid",
+                detail=_("The filters are not valid."),
+                errors={name: list(messages) for name, messages in filters.errors.items()},
+            )
+        decisions = decisions_public(filters=filters.filters())
+        paginator = Pagination()
+        page = paginator.paginate_queryset(decisions, request, view=self)
+        body = {
+            "count": paginator.page.paginator.count,
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "summary": decision_counts(decisions=decisions),
+            "results": page,
+        }
+        return Response(DecisionPageSerializer(body).data)
 
 
 class ExportView(APIView):

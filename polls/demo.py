@@ -1,7 +1,8 @@
 """Demo polls for `make demo`: open, upcoming and closed polls, with ballots cast through the
 real voting service by the demo residents; and in three buildings with verified residents
 (accounts/demo.py) an open and a closed building survey each, made by the real survey
-service. Loading twice changes nothing."""
+service; and decisions, with their history, after the closed polls. Loading twice changes
+nothing."""
 
 import random
 from dataclasses import dataclass, field
@@ -11,9 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.demo import DEMO_DOMAIN
+from accounts.groups import CITY_ADMINS
 from accounts.models import Notification, User
 from civic.models import Okrug
 from polls.models import (
+    Decision,
+    DecisionStatus,
     Option,
     Poll,
     PollStatus,
@@ -27,7 +31,11 @@ from polls.selectors import poll_with_questions
 from polls.serializers import SurveyInputSerializer
 from polls.services import (
     NON_ANSWERS,
+    DecisionStep,
     ballot_cast,
+    decision_announce,
+    decision_record,
+    decision_update,
     poll_results_publish,
     poll_tally,
     polls_close_due,
@@ -153,6 +161,22 @@ DEMO_POLLS = [
                 "Нужны ли библиотекам коворкинги?",
                 QuestionKind.SINGLE,
                 ["Да", "Нет"],
+            ),
+        ],
+    ),
+    DemoPoll(
+        title="Дворы Южного округа: что благоустроить первым?",
+        description="Опрос для жителей ЮАО завершён; решения по его итогам — на странице итогов.",
+        okrug="Южный административный округ",
+        starts_in_days=-130,
+        lasts_days=28,
+        voters=90,
+        questions=[
+            DemoQuestion(
+                "Что во дворе нужно благоустроить в первую очередь?",
+                QuestionKind.SINGLE,
+                ["Освещение", "Детская площадка", "Парковка", "Озеленение"],
+                non_answers=True,
             ),
         ],
     ),
@@ -476,3 +500,120 @@ def _demo_survey_votes(poll: Poll, demo: DemoSurvey, rng: random.Random, *, clos
         ballot_cast(user=voter, poll=full_poll, answers=[a for a in answers if a])
         apartments.add(voter.verified_apartment)
         cast += 1
+
+
+# --- decisions taken after the closed demo polls ------------------------------------------------
+
+
+@dataclass
+class DemoDecision:
+    """A decision after a closed demo poll and its history: (days ago, status, note) steps,
+    the first of which is the decision itself."""
+
+    poll: str
+    text: str
+    responsible_body: str
+    steps: list[tuple[int, str, str]]
+
+
+LIBRARIES = "Часы работы библиотек"
+YARDS = "Дворы Южного округа: что благоустроить первым?"
+DEMO_DECISIONS = [
+    DemoDecision(
+        LIBRARIES,
+        "Продлить работу районных библиотек по будням до 22:00.",
+        "Департамент культуры",
+        [
+            (2, DecisionStatus.PLANNED, ""),
+            (1, DecisionStatus.IN_PROGRESS, "Утверждён новый график, набирается вечерняя смена."),
+            (0, DecisionStatus.DONE, "С понедельника 120 библиотек работают до 22:00."),
+        ],
+    ),
+    DemoDecision(
+        LIBRARIES,
+        "Открыть коворкинги в 20 библиотеках.",
+        "Департамент культуры",
+        [
+            (2, DecisionStatus.PLANNED, ""),
+            (0, DecisionStatus.IN_PROGRESS, "Закуплена мебель для первых восьми библиотек."),
+        ],
+    ),
+    DemoDecision(
+        LIBRARIES,
+        "Открывать библиотеки в выходные с 8:00.",
+        "Департамент культуры",
+        [
+            (
+                1,
+                DecisionStatus.DECLINED,
+                "Утром в выходные приходит меньше 3% читателей: часы продлены вечером.",
+            ),
+        ],
+    ),
+    DemoDecision(
+        YARDS,
+        "Заменить освещение в 40 дворах округа.",
+        "Префектура Южного административного округа",
+        [
+            (95, DecisionStatus.PLANNED, "Адреса — дворы, где за освещение голосовали чаще."),
+            (60, DecisionStatus.IN_PROGRESS, "Подрядчик выбран на открытых торгах."),
+            (14, DecisionStatus.DONE, "Новые фонари горят во всех 40 дворах."),
+        ],
+    ),
+    DemoDecision(
+        YARDS,
+        "Обновить 25 детских площадок.",
+        "Префектура Южного административного округа",
+        [
+            (95, DecisionStatus.PLANNED, ""),
+            (30, DecisionStatus.IN_PROGRESS, "Работы идут в 12 дворах."),
+        ],
+    ),
+    DemoDecision(
+        YARDS,
+        "Построить перехватывающую парковку у станции метро «Южная».",
+        "Департамент транспорта",
+        [(90, DecisionStatus.PLANNED, "Проект — в 2027 году.")],
+    ),
+]
+
+
+def demo_decisions_load() -> int:
+    """Record the demo decisions after the closed demo polls that have none yet, with their
+    history, through the services (as the demo city admin), and tell the polls'
+    participants (counted as emailed long ago). Return how many were recorded."""
+    polls = {
+        poll.title: poll
+        for poll in Poll.objects.filter(
+            title__in={demo.poll for demo in DEMO_DECISIONS}, decisions__isnull=True
+        )
+    }
+    admin = User.objects.filter(groups__name=CITY_ADMINS).order_by("pk").first()
+    today = timezone.localdate()
+    recorded = [
+        _demo_decision_record(demo, polls[demo.poll], admin, today)
+        for demo in DEMO_DECISIONS
+        if demo.poll in polls
+    ]
+    for decision in recorded:
+        while decision_announce(decision_id=decision.pk):
+            pass
+        Notification.objects.filter(key__startswith=f"decision:{decision.pk}:").update(
+            emailed_at=timezone.now()
+        )
+    return len(recorded)
+
+
+def _demo_decision_record(demo: DemoDecision, poll: Poll, admin: User | None, today) -> Decision:
+    (days_ago, status, note), *later = demo.steps
+    decision = decision_record(
+        poll=poll,
+        text=demo.text,
+        responsible_body=demo.responsible_body,
+        step=DecisionStep(status=status, on=today - timedelta(days=days_ago), note=note),
+        recorded_by=admin,
+    )
+    for days_ago, status, note in later:
+        step = DecisionStep(status=status, on=today - timedelta(days=days_ago), note=note)
+        decision_update(decision=decision, step=step, updated_by=admin)
+    return decision

@@ -11,7 +11,16 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from polls.models import KINDS_WITH_OPTIONS, Question, QuestionKind, VoteUnit
+from civic.models import Okrug
+from polls.models import (
+    KINDS_WITH_OPTIONS,
+    DecisionStatus,
+    Question,
+    QuestionKind,
+    Scope,
+    VoteUnit,
+)
+from polls.selectors import DecisionFilters
 from polls.validation import AnswerInput, InvalidBallot, ranking_places
 
 
@@ -202,3 +211,41 @@ class ReportForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class DecisionFilterForm(forms.Form):
+    """The filters of the Decisions page, and of the API's list (as query parameters)."""
+
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        required=False,
+        choices=[("", gettext_lazy("All")), *DecisionStatus.choices],
+    )
+    okrug = forms.ModelChoiceField(
+        label=gettext_lazy("Okrug"),
+        required=False,
+        queryset=Okrug.objects.order_by("name"),
+        empty_label=gettext_lazy("All okrugs"),
+        help_text=gettext_lazy("Polls held in the okrug or its districts."),
+    )
+    scope = forms.ChoiceField(
+        label=gettext_lazy("Poll for"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("All")),
+            (Scope.CITY, gettext_lazy("The whole city")),
+            (Scope.AREAS, gettext_lazy("Okrugs and districts")),
+        ],
+    )
+    poll = forms.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput
+    )
+
+    def filters(self) -> DecisionFilters:
+        data = self.cleaned_data
+        return DecisionFilters(
+            status=data.get("status", ""),
+            okrug=data.get("okrug"),
+            scope=data.get("scope", ""),
+            poll_id=data.get("poll"),
+        )

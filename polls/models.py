@@ -490,6 +490,108 @@ class SurveyReport(models.Model):
         return self.reason[:60]
 
 
+# --- decisions taken after polls (docs/decisions/0008) -----------------------------------------
+
+
+class DecisionStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    DECLINED = "declined", _("Declined")
+
+
+class Decision(models.Model):
+    """What the city decided after a closed poll, recorded by a city admin.
+
+    What was decided (poll, text, responsible body, date) never changes once recorded; its
+    progress is told by its updates (``DecisionUpdate``), and ``status`` is the status of
+    the latest one. Triggers (migration 0014) hold both rules."""
+
+    poll = models.ForeignKey(
+        Poll, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("poll")
+    )
+    text = models.TextField(_("decision"), max_length=2000)
+    responsible_body = models.CharField(_("responsible body"), max_length=300)
+    decided_on = models.DateField(_("decision date"))
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=DecisionStatus.choices,
+        default=DecisionStatus.PLANNED,
+        db_default=DecisionStatus.PLANNED,
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    # Stamped once the poll's participants are notified (services.decision_announce).
+    announced_at = models.DateTimeField(_("announced"), null=True, blank=True, editable=False)
+    done_announced_at = models.DateTimeField(
+        _("announced as done"), null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        ordering = ["-decided_on", "-pk"]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=DecisionStatus.values), name="decision_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(text__regex=r"\S") & Q(responsible_body__regex=r"\S"),
+                name="decision_says_what_and_who",
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="decision_status")]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class DecisionUpdate(models.Model):
+    """One step of a decision's progress, append-only: its status from ``date`` on, with a
+    note (the reason, for a decline). The first one is the recording itself."""
+
+    decision = models.ForeignKey(
+        Decision, on_delete=models.PROTECT, related_name="updates", verbose_name=_("decision")
+    )
+    status = models.CharField(_("status"), max_length=12, choices=DecisionStatus.choices)
+    note = models.TextField(_("note"), max_length=2000, blank=True, db_default="")
+    date = models.DateField(_("date"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+
+    class Meta:
+        ordering = ["decision", "pk"]
+        verbose_name = _("decision update")
+        verbose_name_plural = _("decision updates")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=DecisionStatus.values), name="decision_update_status_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=DecisionStatus.DECLINED) | Q(note__regex=r"\S"),
+                name="decision_declined_with_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision_id}: {self.status} ({self.date})"
+
+
 # --- the ballot log (docs/decisions/0007) -----------------------------------------------------
 
 

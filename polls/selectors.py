@@ -29,6 +29,9 @@ from polls.models import (
     CHOICE_KINDS,
     AgeBand,
     Ballot,
+    Decision,
+    DecisionStatus,
+    DecisionUpdate,
     Dimension,
     GroupTally,
     Option,
@@ -255,6 +258,7 @@ class PollResults:
     computed_at: datetime | None  # None: not counted yet
     final: bool
     turnout: "SurveyTurnout | None" = None  # building surveys, for the API
+    decisions: list[Decision] = field(default_factory=list)  # city polls: poll_decisions
 
 
 def poll_results(*, poll: Poll) -> PollResults:
@@ -669,3 +673,72 @@ def _answer_in_words(question: Question, options: dict, answers: list) -> str:
         f"{options[a.option_id].text}: {a.text}" if a.text else options[a.option_id].text
         for a in answers
     )
+
+
+# --- decisions taken after polls --------------------------------------------------------------
+
+DECISION_TIMELINE = Prefetch("updates", queryset=DecisionUpdate.objects.order_by("pk"))
+
+
+def poll_decisions(*, poll: Poll) -> list[Decision]:
+    """The decisions taken after ``poll``, oldest first, each with its timeline of updates
+    (``decision.updates.all()``, in order); two queries."""
+    return list(poll.decisions.order_by("decided_on", "pk").prefetch_related(DECISION_TIMELINE))
+
+
+@dataclass(frozen=True)
+class DecisionFilters:
+    """What the Decisions page and the API may filter on. The poll has no topic, so its
+    scope stands in for one: citywide, or chosen okrugs and districts."""
+
+    status: str = ""
+    okrug: Okrug | None = None
+    scope: str = ""
+    poll_id: int | None = None
+
+
+def decisions_public(*, filters: DecisionFilters = DecisionFilters()) -> QuerySet[Decision]:
+    """Decisions taken after published city polls, newest first, with their poll (and its
+    tally and areas) and timeline: the one queryset of the Decisions page and the API.
+
+    ``okrug`` finds decisions after polls held in that okrug or one of its districts;
+    citywide polls concern every okrug and are found with ``scope`` "city"."""
+    decisions = Decision.objects.filter(poll__status=PollStatus.PUBLISHED).exclude(
+        poll__scope=Scope.BUILDING
+    )
+    if filters.status:
+        decisions = decisions.filter(status=filters.status)
+    if filters.scope:
+        decisions = decisions.filter(poll__scope=filters.scope)
+    if filters.poll_id is not None:
+        decisions = decisions.filter(poll_id=filters.poll_id)
+    if filters.okrug is not None:
+        in_okrug = Poll.objects.filter(
+            Q(okrugs=filters.okrug) | Q(districts__okrug=filters.okrug)
+        ).values("pk")
+        decisions = decisions.filter(poll__in=in_okrug)
+    return (
+        decisions.select_related("poll__tally")
+        .prefetch_related(DECISION_TIMELINE, "poll__okrugs", "poll__districts")
+        .order_by("-decided_on", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class DecisionCounts:
+    decisions: int
+    polls: int
+    planned: int
+    in_progress: int
+    done: int
+    declined: int
+
+
+def decision_counts(*, decisions: QuerySet[Decision]) -> DecisionCounts:
+    """The headline over every decision ``decisions`` holds (not one page): how many were
+    taken, after how many polls, and how many are in each status. One query."""
+    by_status = {status: Count("pk", filter=Q(status=status)) for status in DecisionStatus.values}
+    counts = decisions.order_by().aggregate(
+        decisions=Count("pk"), polls=Count("poll", distinct=True), **by_status
+    )
+    return DecisionCounts(**counts)

@@ -3,7 +3,16 @@
 from rest_framework import serializers
 
 from civic.models import District, Okrug
-from polls.models import Option, Poll, Question, QuestionKind, ResultsVisibility, Scope, VoteUnit
+from polls.models import (
+    DecisionStatus,
+    Option,
+    Poll,
+    Question,
+    QuestionKind,
+    ResultsVisibility,
+    Scope,
+    VoteUnit,
+)
 from polls.validation import AnswerInput
 
 MAX_ID = 2**31 - 1
@@ -167,6 +176,31 @@ class TurnoutSerializer(serializers.Serializer):
     quorum_reached = serializers.BooleanField(allow_null=True)
 
 
+class DecisionStepSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=DecisionStatus.choices)
+    status_label = serializers.CharField(source="get_status_display")
+    date = serializers.DateField()
+    note = serializers.CharField(help_text="For a decline, its reason.")
+
+
+class DecisionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    poll = serializers.IntegerField(source="poll_id")
+    poll_title = serializers.CharField(source="poll.title")
+    text = serializers.CharField()
+    responsible_body = serializers.CharField()
+    decided_on = serializers.DateField()
+    status = serializers.ChoiceField(
+        choices=DecisionStatus.choices, help_text="The status of the latest step."
+    )
+    status_label = serializers.CharField(source="get_status_display")
+    timeline = DecisionStepSerializer(
+        source="updates",
+        many=True,
+        help_text="Every step, oldest first; the first one is the decision itself.",
+    )
+
+
 class ResultsSerializer(serializers.Serializer):
     participants = serializers.IntegerField()
     turnout = TurnoutSerializer(
@@ -175,6 +209,26 @@ class ResultsSerializer(serializers.Serializer):
     final = serializers.BooleanField()
     computed_at = serializers.DateTimeField(allow_null=True)
     questions = QuestionResultSerializer(many=True)
+    decisions = DecisionSerializer(
+        many=True, help_text="City polls: what the city decided after the poll, with progress."
+    )
+
+
+class DecisionCountsSerializer(serializers.Serializer):
+    decisions = serializers.IntegerField(help_text="Decisions taken, over every page.")
+    polls = serializers.IntegerField(help_text="Polls they were taken after.")
+    planned = serializers.IntegerField()
+    in_progress = serializers.IntegerField()
+    done = serializers.IntegerField(help_text="Implemented.")
+    declined = serializers.IntegerField()
+
+
+class DecisionPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    summary = DecisionCountsSerializer(help_text="Counts over everything the filters match.")
+    results = DecisionSerializer(many=True)
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -1,12 +1,16 @@
 """Writes to polls: casting a ballot, and the admin's publish / unpublish / duplicate."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -22,11 +26,15 @@ from polls.models import (
     AgeBand,
     Answer,
     Ballot,
+    Decision,
+    DecisionStatus,
+    DecisionUpdate,
     ExportRecord,
     GroupTally,
     Option,
     OptionTally,
     Participation,
+    Phase,
     Poll,
     PollStatus,
     PollTally,
@@ -641,3 +649,220 @@ def survey_hide(*, poll: Poll, reason: str) -> None:
 
 def survey_unhide(*, poll: Poll) -> None:
     Poll.objects.filter(pk=poll.pk).update(hidden_at=None, hidden_reason="")
+
+
+# --- decisions taken after polls (docs/decisions/0008) ---------------------------------------
+
+
+class DecisionError(Exception):
+    """A decision step the rules refuse: a stable ``code``, the form ``field`` it concerns
+    (None: the whole step) and a message."""
+
+    def __init__(self, message: str, *, code: str, field: str | None = None):
+        self.code, self.field = code, field
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class DecisionStep:
+    """A status from a date on, with a note (the reason, for a decline)."""
+
+    status: str
+    on: date
+    note: str = ""
+
+
+def decision_poll_problem(*, poll: Poll, now: datetime | None = None) -> DecisionError | None:
+    """Why no decision may be recorded after ``poll`` yet (None: it may): only city polls
+    that have closed — building surveys decide for themselves."""
+    if poll.is_survey:
+        return DecisionError(
+            _("Decisions are recorded for city polls, not building surveys."),
+            code="not_a_city_poll",
+            field="poll",
+        )
+    if poll.phase(now) != Phase.CLOSED:
+        return DecisionError(
+            _("The poll has not closed yet: a decision follows its results."),
+            code="poll_not_closed",
+            field="poll",
+        )
+    return None
+
+
+def decision_step_problem(
+    *, poll: Poll, step: DecisionStep, previous: DecisionUpdate | None
+) -> DecisionError | None:
+    """Why ``step`` cannot follow ``previous`` (None for the first step, the recording):
+    the page, the admin's form and the services ask this one function."""
+    if step.status not in DecisionStatus.values:
+        return DecisionError(_("Choose a known status."), code="unknown_status", field="status")
+    if step.status == DecisionStatus.DECLINED and not step.note.strip():
+        return DecisionError(
+            _("A declined decision needs its reason: residents will read it."),
+            code="reason_required",
+            field="note",
+        )
+    if step.on > timezone.localdate():
+        return DecisionError(_("The date cannot be in the future."), code="future_date", field="on")
+    if previous is None:
+        if step.on < timezone.localdate(poll.opens_at):
+            return DecisionError(
+                _("The decision cannot be dated before its poll opened."),
+                code="date_before_poll",
+                field="on",
+            )
+        return None
+    if step.on < previous.date:
+        return DecisionError(
+            _("The date cannot be before the last update (%(date)s).")
+            % {"date": date_format(previous.date)},
+            code="date_before_last_update",
+            field="on",
+        )
+    if step.status == previous.status and not step.note.strip():
+        return DecisionError(
+            _("Nothing to record: change the status or write a note."), code="nothing_changed"
+        )
+    return None
+
+
+def decision_record(
+    *,
+    poll: Poll,
+    text: str,
+    responsible_body: str,
+    step: DecisionStep,
+    recorded_by: User | None,
+) -> Decision:
+    """Record what the city decided after a closed city poll, with its first status (the
+    step's date is the decision's date); in one transaction. The participants are told
+    within a minute (``decision_announce``). Raises ``DecisionError``."""
+    text, responsible_body = text.strip(), responsible_body.strip()
+    if not text:
+        raise DecisionError(_("Say what was decided."), code="text_required", field="text")
+    if not responsible_body:
+        raise DecisionError(
+            _("Name the body responsible for the decision."),
+            code="responsible_body_required",
+            field="responsible_body",
+        )
+    step = DecisionStep(status=step.status, on=step.on, note=step.note.strip())
+    problem = decision_poll_problem(poll=poll) or decision_step_problem(
+        poll=poll, step=step, previous=None
+    )
+    if problem:
+        raise problem
+    with transaction.atomic():
+        decision = Decision.objects.create(
+            poll=poll,
+            text=text,
+            responsible_body=responsible_body,
+            decided_on=step.on,
+            status=step.status,
+            recorded_by=recorded_by,
+        )
+        DecisionUpdate.objects.create(
+            decision=decision,
+            status=step.status,
+            note=step.note,
+            date=step.on,
+            created_by=recorded_by,
+        )
+    return decision
+
+
+def decision_update(
+    *, decision: Decision, step: DecisionStep, updated_by: User | None
+) -> DecisionUpdate:
+    """Add a step to a decision's history and make its status the decision's, in one
+    transaction; the decision row is locked, so two admins' updates queue one behind the
+    other and each is checked against the one before. Raises ``DecisionError``."""
+    step = DecisionStep(status=step.status, on=step.on, note=step.note.strip())
+    with transaction.atomic():
+        locked = Decision.objects.select_for_update().select_related("poll").get(pk=decision.pk)
+        previous = DecisionUpdate.objects.filter(decision=locked).order_by("-pk").first()
+        problem = decision_step_problem(poll=locked.poll, step=step, previous=previous)
+        if problem:
+            raise problem
+        update = DecisionUpdate.objects.create(
+            decision=locked, status=step.status, note=step.note, date=step.on, created_by=updated_by
+        )
+        Decision.objects.filter(pk=locked.pk).update(status=step.status)
+    decision.status = step.status
+    return update
+
+
+ANNOUNCE_BATCH_SIZE = 5_000
+ANNOUNCED_TEXT_LENGTH = 300
+
+
+def decisions_to_announce() -> list[int]:
+    """Decisions whose participants have not been told yet that they were taken, or that
+    they are done."""
+    return list(
+        Decision.objects.filter(
+            Q(announced_at__isnull=True)
+            | Q(status=DecisionStatus.DONE, done_announced_at__isnull=True)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def decision_announce(*, decision_id: int, batch_size: int = ANNOUNCE_BATCH_SIZE) -> str | None:
+    """Notify everyone who took part in the decision's poll that it was taken, or that it
+    is done; return the notification kind sent, or None if there was nothing to tell.
+
+    A decision already done when first announced is announced once, as done. The
+    participants are notified in batches of ``batch_size`` (each one INSERT … SELECT,
+    committed on its own), then the decision is stamped. Running it twice, twice at once,
+    or again after a crash half-way notifies each participant once per decision and event:
+    the notification's key is unique.
+    """
+    decision = Decision.objects.select_related("poll").get(pk=decision_id)
+    done = decision.status == DecisionStatus.DONE
+    if done and decision.done_announced_at is None:
+        kind, event, stamps = (
+            NotificationKind.DECISION_DONE,
+            "done",
+            ("announced_at", "done_announced_at"),
+        )
+    elif decision.announced_at is None:
+        kind, event, stamps = NotificationKind.DECISION_RECORDED, "recorded", ("announced_at",)
+    else:
+        return None
+    poll = decision.poll
+    _participants_notify(
+        poll_id=poll.pk,
+        batch_size=batch_size,
+        kind=kind,
+        key=f"decision:{decision.pk}:{event}",
+        params={
+            "poll_id": poll.pk,
+            "title": poll.title,
+            "decision": Truncator(decision.text).chars(ANNOUNCED_TEXT_LENGTH),
+            "body": decision.responsible_body,
+        },
+        url=f"{reverse('poll_results', args=[poll.pk])}#decision-{decision.pk}",
+    )
+    now = timezone.now()
+    Decision.objects.filter(pk=decision.pk).update(
+        **{stamp: Coalesce(stamp, Value(now)) for stamp in stamps}
+    )
+    return kind
+
+
+def _participants_notify(*, poll_id: int, batch_size: int, **notification) -> None:
+    """``notifications_create`` for the poll's participants, ``batch_size`` at a time in
+    participation order, so no statement or transaction grows with the poll."""
+    participations = Participation.objects.filter(poll_id=poll_id).order_by("pk")
+    after = 0
+    while True:
+        rest = participations.filter(pk__gt=after)
+        boundary = list(rest.values_list("pk", flat=True)[batch_size - 1 : batch_size])
+        batch = rest.filter(pk__lte=boundary[0]) if boundary else rest
+        notifications_create(user_ids=batch.values_list("user_id", flat=True), **notification)
+        if not boundary:
+            return
+        after = boundary[0]

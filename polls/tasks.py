@@ -78,3 +78,20 @@ def checkpoint_ballot_logs() -> list[int]:
         if head is not None:
             checkpointed.append(poll_id)
     return checkpointed
+
+
+@shared_task(**DATABASE_RETRY)
+def announce_decisions() -> list[int]:
+    """Tell the participants of polls about decisions recorded or carried out since."""
+    decisions = services.decisions_to_announce()
+    for decision_id in decisions:
+        announce_decision.delay(decision_id)
+    return decisions
+
+
+@shared_task(**DATABASE_RETRY)
+def announce_decision(decision_id: int) -> str | None:
+    kind = services.decision_announce(decision_id=decision_id)
+    if kind:
+        logger.info("decision announced", extra={"decision": decision_id, "kind": kind})
+    return kind

@@ -8,6 +8,7 @@ urlpatterns = [
     path("polls/<int:poll_id>/results/", views.poll_results_page, name="poll_results"),
     path("polls/<int:poll_id>/report/", views.survey_report_page, name="survey_report"),
     path("my-building/surveys/new/", views.survey_new, name="survey_new"),
+    path("decisions/", views.decisions_page, name="decisions"),
     path("check/", views.check_vote, name="check_vote"),
     path("ballot-log/key/", views.ballot_log_key, name="ballot_log_key"),
     path("open-data/polls/<int:poll_id>/", views.ballot_log_page, name="ballot_log"),

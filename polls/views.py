@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,15 +14,26 @@ from civic.codes import normalize_code
 from civic.models import Building, District, Okrug
 from civic.ratelimits import rate_limit, user_key
 from polls.ballot_log import ballot_check, participation_curve, public_key_hex, tree_heads
-from polls.forms import QuestionFormSet, ReportForm, SurveyForm, answers_from_post, survey_data
+from polls.forms import (
+    DecisionFilterForm,
+    QuestionFormSet,
+    ReportForm,
+    SurveyForm,
+    answers_from_post,
+    survey_data,
+)
 from polls.models import RECEIPT_LENGTH, Poll, PollStatus
 from polls.open_data import FILES as OPEN_DATA_FILES
 from polls.open_data import file_available, open_data_stream
 from polls.rules import refusal_status, vote_refusal
 from polls.selectors import (
+    DecisionFilters,
+    decision_counts,
+    decisions_public,
     home_polls,
     open_ballot_votes,
     poll_breakdown,
+    poll_decisions,
     poll_results,
     public_poll,
     survey_for_resident,
@@ -139,7 +151,31 @@ def poll_results_page(request: HttpRequest, poll_id: int) -> HttpResponse:
         context["open_votes"] = open_ballot_votes(poll=poll) if poll.open_ballot else None
     else:
         context["breakdowns"] = poll_breakdown(poll=poll)
+        context["results"].decisions = poll_decisions(poll=poll)
     return render(request, "polls/results.html", context)
+
+
+DECISIONS_PER_PAGE = 20
+
+
+def decisions_page(request: HttpRequest) -> HttpResponse:
+    """What the city decided after its polls, with filters and the headline counts over
+    all that match, so its published figure can be checked poll by poll."""
+    form = DecisionFilterForm(request.GET)
+    valid = form.is_valid()
+    decisions = decisions_public(filters=form.filters() if valid else DecisionFilters())
+    page = Paginator(decisions, DECISIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "polls/decisions.html",
+        {
+            "form": form,
+            "page": page,
+            "counts": decision_counts(decisions=decisions),
+            "one_poll": valid and form.cleaned_data["poll"] is not None,
+        },
+        status=200 if valid else 400,
+    )
 
 
 @login_required

@@ -70,6 +70,7 @@ GROUP_MIGRATIONS = [
     ("polls.migrations.0008_survey_moderation_permissions", "grant"),
     ("novelties.migrations.0002_group_permissions", "grant"),
     ("audit.migrations.0002_append_only_and_permissions", "grant"),
+    ("polls.migrations.0014_decisions", "grant"),
     ("discussions.migrations.0002_one_level_replies_permissions_schedule", "grant"),
 ]
 

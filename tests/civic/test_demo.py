@@ -8,7 +8,14 @@ from django.urls import reverse
 
 from accounts.demo import DEMO_DOMAIN, VERIFIED_LOGIN
 from accounts.groups import CITY_ADMINS, CITY_STAFF
-from accounts.models import ClaimMethod, ClaimStatus, ResidencyClaim, ResidencyCodeBatch, User
+from accounts.models import (
+    ClaimMethod,
+    ClaimStatus,
+    Notification,
+    ResidencyClaim,
+    ResidencyCodeBatch,
+    User,
+)
 from civic.demo import DEMO_PASSWORD, demo_logins
 from civic.models import Building, District, Okrug
 from polls.models import Ballot, Phase, Poll, Scope, VoteUnit
@@ -114,7 +121,11 @@ def test_the_independent_verifier_recounts_the_closed_demo_poll(city_groups, cli
     from polls.ballot_log import public_key_hex
 
     call_command("load_demo", stdout=StringIO())
-    closed = Poll.objects.exclude(scope=Scope.BUILDING).get(results_published_at__isnull=False)
+    closed = (
+        Poll.objects.exclude(scope=Scope.BUILDING)
+        .filter(results_published_at__isnull=False)
+        .earliest("pk")
+    )
     for name in ("ballots.json", "tree_heads.json", "results.json"):
         response = client.get(reverse("open_data_file", args=[closed.pk, name]))
         (tmp_path / name).write_bytes(b"".join(response.streaming_content))
@@ -156,3 +167,31 @@ def test_staff_exports_and_open_data_of_the_demo_hold_no_personal_data(city_grou
             assert "birth" not in text, url
             scanned += 1
     assert scanned >= 10
+
+
+@pytest.mark.django_db
+def test_demo_has_decisions_in_every_status_with_their_history(city_groups, client):
+    """The closed demo city polls have decisions in every status, with histories of several
+    steps recorded by the demo city admin; the Decisions page counts them, the results page
+    shows them, the polls' voters were told; loading again records nothing."""
+    from polls.models import Decision, DecisionStatus
+
+    call_command("load_demo", stdout=StringIO())
+    decisions = Decision.objects.select_related("poll", "recorded_by")
+    assert set(decisions.values_list("status", flat=True)) == set(DecisionStatus.values)
+    assert {d.poll.phase() for d in decisions} == {Phase.CLOSED}
+    assert decisions.values("poll").distinct().count() == 2
+    assert {d.recorded_by.email for d in decisions} == {"admin@demo.civic.local"}
+    assert max(d.updates.count() for d in decisions) == 3
+    done = decisions.filter(status=DecisionStatus.DONE).count()
+    page = client.get(reverse("decisions"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"{decisions.count()} decisions taken, {done} implemented" in page
+    poll = decisions.first().poll
+    results = client.get(reverse("poll_results", args=[poll.pk])).content.decode()
+    assert all(d.text in results for d in decisions.filter(poll=poll))
+    told = Notification.objects.filter(key__startswith="decision:")
+    assert told.exists() and not told.filter(emailed_at__isnull=True).exists()
+
+    call_command("load_demo", stdout=(out := StringIO()))
+    assert "0 decisions recorded" in out.getvalue()
+    assert Decision.objects.count() == decisions.count()

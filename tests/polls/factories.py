@@ -5,7 +5,17 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from polls.models import Option, Poll, PollStatus, Question, QuestionKind, Scope
+from polls.models import (
+    Decision,
+    DecisionStatus,
+    Option,
+    Poll,
+    PollStatus,
+    Question,
+    QuestionKind,
+    Scope,
+)
+from polls.services import DecisionStep, decision_record
 
 
 class PollFactory(factory.django.DjangoModelFactory):
@@ -65,3 +75,27 @@ def three_question_poll(**fields) -> Poll:
     question_with_options(poll, QuestionKind.MULTIPLE, options=4, min_choices=1, max_choices=2)
     QuestionFactory(poll=poll, kind=QuestionKind.SCALE, scale_min=1, scale_max=5)
     return poll
+
+
+def closed_poll(**fields) -> Poll:
+    """A city poll (three questions) that ran from ten days ago until yesterday."""
+    now = timezone.now()
+    return three_question_poll(
+        opens_at=now - timedelta(days=10), closes_at=now - timedelta(days=1), **fields
+    )
+
+
+def decision_recorded(
+    poll: Poll,
+    *,
+    status: str = DecisionStatus.PLANNED,
+    note: str = "",
+    on=None,
+    text: str = "Открыть библиотеки до 22:00",
+    by=None,
+) -> Decision:
+    """A decision recorded by the service, as a city admin does."""
+    step = DecisionStep(status=status, on=on or timezone.localdate(), note=note)
+    return decision_record(
+        poll=poll, text=text, responsible_body="Департамент культуры", step=step, recorded_by=by
+    )

@@ -200,8 +200,9 @@ def test_results_page_query_count_is_constant_in_the_number_of_questions(
 
     small = published(closed_poll())
     # session, user, unread badge, points balance, poll + scope + questions + options,
-    # 3 result queries, 3 breakdown queries (+2 for area names, none here: no addresses)
-    with django_assert_num_queries(15) as counted:
+    # 3 result queries, 3 breakdown queries (+2 for area names, none here: no addresses),
+    # the decisions taken after the poll (+1 for their timelines, none here)
+    with django_assert_num_queries(16) as counted:
         client.get(reverse("poll_results", args=[small.pk]))
     big = closed_poll()
     for _ in range(6):

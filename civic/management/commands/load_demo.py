@@ -4,7 +4,7 @@ from accounts.demo import demo_residency_load
 from civic.demo import demo_city_load, demo_residents_load, demo_staff_ensure
 from discussions.demo import demo_discussions_load
 from novelties.demo import demo_novelties_load
-from polls.demo import demo_polls_load
+from polls.demo import demo_decisions_load, demo_polls_load
 from rewards.demo import demo_rewards_load
 
 
@@ -19,6 +19,7 @@ class Command(BaseCommand):
         demo_staff_ensure()
         verified = demo_residency_load()
         polls = demo_polls_load()
+        decisions = demo_decisions_load()
         rewards = demo_rewards_load()
         novelties = demo_novelties_load()
         discussions = demo_discussions_load()
@@ -26,6 +27,6 @@ class Command(BaseCommand):
             f"demo city: {city.buildings_created} buildings created, "
             f"{city.buildings_unchanged} already there; {residents} residents created, "
             f"{verified} verified in their buildings; {polls} polls and surveys and "
-            f"{rewards} rewards created; {novelties} city novelties created; "
+            f"{rewards} rewards created; {decisions} decisions recorded after polls; "
             f"{discussions} public discussions created"
         )
