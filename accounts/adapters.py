@@ -10,11 +10,13 @@ from django.utils.translation import gettext as _
 
 from accounts.invites import INVITER_SESSION_KEY
 from accounts.mfa import ACTIVE_TYPES, is_staff_account
+from accounts.services import signup_record
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Sign-up remembers the language the resident signed up in (emails use it later) and
-    who invited them (from the invitation link they followed)."""
+    """Sign-up remembers the language the resident signed up in (emails use it later), who
+    invited them (from the invitation link they followed) and the address it came from
+    (``SignupRecord``, for the suspicious-accounts report)."""
 
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=False)
@@ -24,6 +26,7 @@ class AccountAdapter(DefaultAccountAdapter):
         user.invited_by_id = request.session.pop(INVITER_SESSION_KEY, None)
         if commit:
             user.save()
+            signup_record(user=user, ip=self.get_client_ip(request))
         return user
 
     def get_phone(self, user):

@@ -1,28 +1,99 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.letters import codes_csv, letters_pdf
-from accounts.models import ClaimStatus, CodeAttempt, ResidencyClaim, ResidencyCodeBatch, User
-from accounts.services import ResidencyError, residency_claim_decide, residency_end
+from accounts.models import (
+    ClaimStatus,
+    CodeAttempt,
+    ResidencyClaim,
+    ResidencyCodeBatch,
+    SignupRecord,
+    User,
+)
+from accounts.services import (
+    ResidencyError,
+    SuspensionError,
+    account_reinstate,
+    account_suspend,
+    residency_claim_decide,
+    residency_end,
+)
+from accounts.suspicion import suspicious_clusters
 from audit.models import AuditAction
 from audit.services import audit_record
 from civic.admin_base import AuditedAdmin, NoAddOrDeleteAdmin, ReadOnlyAdmin
+
+SUSPEND_PERMISSION = "accounts.suspend_user"
+
+
+class SuspensionForm(forms.Form):
+    """The accounts to suspend and the reason their owners read; the same form on the
+    suspicious-accounts report and after the "Suspend" action of the user list."""
+
+    accounts = forms.ModelMultipleChoiceField(
+        queryset=User.objects.all(),
+        widget=forms.MultipleHiddenInput,
+        error_messages={"required": _("Select the accounts to suspend.")},
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "The residents read it in their notification, e.g. “one of 40 accounts "
+            "created from one address within an hour”."
+        ),
+    )
+
+
+class SuspendedFilter(admin.SimpleListFilter):
+    title = _("suspended")
+    parameter_name = "suspended"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Suspended")), ("no", _("Not suspended"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(suspended_at__isnull=self.value() == "no")
+        return queryset
 
 
 @admin.register(User)
 class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "home_building", "birth_year", "gender", "is_staff", "is_active"]
-    list_filter = ["is_staff", "is_superuser", "is_active", "groups", "gender", "language"]
+    list_display = [
+        "email",
+        "home_building",
+        "birth_year",
+        "gender",
+        "is_staff",
+        "is_active",
+        "suspended_at",
+    ]
+    list_filter = [
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        SuspendedFilter,
+        "groups",
+        "gender",
+        "language",
+    ]
+    actions = ["suspend_accounts", "reinstate_accounts"]
+    change_list_template = "admin/accounts/user/change_list.html"
     list_select_related = ["home_building"]
     search_fields = [
         "email",
@@ -39,6 +110,9 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         "verified_apartment",
         "last_login",
         "date_joined",
+        "suspended_at",
+        "suspension_reason",
+        "suspended_by",
     ]
     show_full_result_count = False
     fieldsets = (
@@ -64,6 +138,10 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+        (
+            _("Suspension"),
+            {"fields": ("suspended_at", "suspension_reason", "suspended_by")},
+        ),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
@@ -72,6 +150,117 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         if change and {"home_building", "apartment"} & set(form.changed_data):
             residency_end(user=obj, now=timezone.now())
         super().save_model(request, obj, form, change)
+
+    # --- suspension (docs/decisions/0009) ---------------------------------------------------
+
+    def has_suspend_permission(self, request) -> bool:
+        return request.user.has_perm(SUSPEND_PERMISSION)
+
+    def get_urls(self):
+        return [
+            path(
+                "suspicious/",
+                self.admin_site.admin_view(self.suspicious_view),
+                name="accounts_user_suspicious",
+            ),
+            path(
+                "suspend/",
+                self.admin_site.admin_view(self.suspend_view),
+                name="accounts_user_suspend",
+            ),
+            *super().get_urls(),
+        ]
+
+    def suspicious_view(self, request):
+        """Clusters of accounts that look like one hand at work (accounts.suspicion), with
+        a form to suspend the ones ticked."""
+        if not self.has_suspend_permission(request):
+            raise PermissionDenied
+        return self._suspension_page(
+            request,
+            "admin/accounts/user/suspicious.html",
+            title=_("Suspicious accounts"),
+            clusters=suspicious_clusters(),
+            form=SuspensionForm(),
+            thresholds={
+                "window": settings.SUSPICIOUS_SIGNUP_WINDOW_MINUTES,
+                "per_ip": settings.SUSPICIOUS_SIGNUPS_PER_IP,
+                "per_subnet": settings.SUSPICIOUS_SIGNUPS_PER_SUBNET,
+                "days": settings.SUSPICIOUS_NEW_ACCOUNT_DAYS,
+            },
+        )
+
+    @admin.action(description=_("Suspend selected accounts…"), permissions=["suspend"])
+    def suspend_accounts(self, request, queryset):
+        """Asks for the reason first; the form then goes to ``suspend_view``."""
+        return self._suspension_page(
+            request,
+            "admin/accounts/user/suspend.html",
+            title=_("Suspend accounts"),
+            accounts=queryset.order_by("email"),
+            form=SuspensionForm(initial={"accounts": queryset}),
+        )
+
+    def suspend_view(self, request):
+        if not self.has_suspend_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:accounts_user_suspicious"))
+        form = SuspensionForm(request.POST)
+        if form.is_valid():
+            accounts = form.cleaned_data["accounts"]
+            try:
+                with self.audit_changes(request, accounts, detail=_("Suspend accounts")):
+                    suspended = account_suspend(
+                        user_ids=[user.pk for user in accounts],
+                        reason=form.cleaned_data["reason"],
+                        by=request.user,
+                    )
+            except SuspensionError as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)d account suspended; its owner is notified.",
+                        "%(count)d accounts suspended; their owners are notified.",
+                        len(suspended),
+                    )
+                    % {"count": len(suspended)},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:accounts_user_changelist"))
+        return self._suspension_page(
+            request,
+            "admin/accounts/user/suspend.html",
+            title=_("Suspend accounts"),
+            accounts=form.cleaned_data.get("accounts", User.objects.none()).order_by("email"),
+            form=form,
+            status=400,
+        )
+
+    @admin.action(description=_("Reinstate selected accounts"), permissions=["suspend"])
+    def reinstate_accounts(self, request, queryset):
+        reinstated = account_reinstate(
+            user_ids=list(queryset.values_list("pk", flat=True)), by=request.user
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d account reinstated.", "%(count)d accounts reinstated.", len(reinstated)
+            )
+            % {"count": len(reinstated)},
+            messages.SUCCESS,
+        )
+
+    def _suspension_page(self, request, template: str, *, title: str, status=200, **context):
+        return TemplateResponse(
+            request,
+            template,
+            {**self.admin_site.each_context(request), "opts": self.model._meta, "title": title}
+            | context,
+            status=status,
+        )
 
 
 # --- residency verification -------------------------------------------------------------------
@@ -224,4 +413,15 @@ class CodeAttemptAdmin(ReadOnlyAdmin):
     list_filter = ["outcome"]
     list_select_related = ["user"]
     search_fields = ["user__email"]
+    show_full_result_count = False
+
+
+@admin.register(SignupRecord)
+class SignupRecordAdmin(ReadOnlyAdmin):
+    """Where accounts were created from (kept ``SIGNUP_RECORD_RETENTION_DAYS``)."""
+
+    list_display = ["created_at", "ip", "subnet", "user"]
+    list_select_related = ["user"]
+    search_fields = ["=ip", "=subnet", "user__email"]
+    date_hierarchy = "created_at"
     show_full_result_count = False

@@ -9,6 +9,7 @@ every claim and how it ended.
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -100,7 +101,7 @@ class User(AbstractUser):
         related_name="invitees",
         verbose_name=_("invited by"),
     )
-    # Suspension (docs/decisions/0008): a suspended account cannot vote, rate, comment, earn
+    # Suspension (docs/decisions/0009): a suspended account cannot vote, rate, comment, earn
     # or redeem points. Set and cleared only by accounts.services.account_suspend/_reinstate.
     suspended_at = models.DateTimeField(_("suspended"), null=True, blank=True, editable=False)
     suspension_reason = models.CharField(
@@ -124,6 +125,7 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        permissions = [("suspend_user", _("Can suspend and reinstate accounts"))]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(birth_year__isnull=True)
@@ -174,6 +176,8 @@ class NotificationKind(models.TextChoices):
     RESIDENCY_REJECTED = "residency_rejected", _("Address claim declined")
     SURVEY_CREATED = "survey_created", _("New survey in my building")
     SURVEY_HIDDEN = "survey_hidden", _("My survey was hidden")
+    ACCOUNT_SUSPENDED = "account_suspended", _("Account suspended")
+    ACCOUNT_REINSTATED = "account_reinstated", _("Account reinstated")
     DECISION_RECORDED = "decision_recorded", _("Decision taken after a poll")
     DECISION_DONE = "decision_done", _("Decision after a poll carried out")
     DISCUSSION_ANSWER = "discussion_answer", _("Official answer to my proposal")
@@ -356,3 +360,31 @@ class CodeAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.outcome}"
+
+
+# --- where sign-ups come from (personal data: kept SIGNUP_RECORD_RETENTION_DAYS) ---------------
+
+
+class SignupRecord(models.Model):
+    """The address an account was created from, and its subnet (/24 IPv4, /64 IPv6), for the
+    suspicious-accounts report. Personal data: a beat task deletes rows older than
+    ``SIGNUP_RECORD_RETENTION_DAYS``; the resident's data export includes them."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="signup_records", verbose_name=_("resident")
+    )
+    ip = models.GenericIPAddressField(_("IP address"))
+    subnet = models.CharField(_("subnet"), max_length=49)  # "203.0.113.0/24", "2001:db8::/64"
+    created_at = models.DateTimeField(_("signed up"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("sign-up address")
+        verbose_name_plural = _("sign-up addresses")
+        indexes = [
+            models.Index(fields=["created_at"], name="signup_record_time"),
+            models.Index(fields=["subnet", "created_at"], name="signup_record_subnet"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ip} ({self.user_id})"

@@ -60,6 +60,21 @@ def notification_text(notification: Notification) -> NotificationText:
             title=_("Your survey “%(title)s” was hidden") % params,
             body=_("A city moderator hid it. Reason: %(reason)s") % params,
         )
+    if notification.kind == NotificationKind.ACCOUNT_SUSPENDED:
+        return NotificationText(
+            title=_("Your account is suspended"),
+            body=_(
+                "The city suspended your account: it cannot vote, rate, comment or use points "
+                "until the suspension is lifted. Reason: %(reason)s. If this is a mistake, "
+                "write to the city's support."
+            )
+            % params,
+        )
+    if notification.kind == NotificationKind.ACCOUNT_REINSTATED:
+        return NotificationText(
+            title=_("Your account is reinstated"),
+            body=_("The suspension of your account is lifted: you can vote and use points again."),
+        )
     if notification.kind == NotificationKind.DECISION_RECORDED:
         return NotificationText(
             title=_("The city's decision after the poll “%(title)s”") % params,

@@ -1,5 +1,6 @@
 """Writes to accounts: every change of a resident's profile, and residency verification."""
 
+import ipaddress
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from accounts.models import (
     ResidencyClaim,
     ResidencyCode,
     ResidencyCodeBatch,
+    SignupRecord,
     User,
 )
 from accounts.notifications import notifications_create
@@ -449,3 +451,125 @@ def residency_codes_generate(
             batch_size=2000,
         )
     return batch
+
+
+# --- sign-up addresses (personal data, kept SIGNUP_RECORD_RETENTION_DAYS) ----------------------
+
+IPV4_SUBNET_PREFIX = 24
+IPV6_SUBNET_PREFIX = 64
+
+
+def client_address(ip: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """The address as it is meant: an IPv4 address mapped into IPv6 (``::ffff:203.0.113.5``)
+    is that IPv4 address. ``ValueError`` if it is not an address."""
+    address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
+
+
+def subnet_of(ip: str) -> str:
+    """The /24 (IPv4) or /64 (IPv6) network of an address, as CIDR text."""
+    address = client_address(ip)
+    prefix = IPV4_SUBNET_PREFIX if address.version == 4 else IPV6_SUBNET_PREFIX
+    return str(ipaddress.ip_network((address, prefix), strict=False))
+
+
+def signup_record(*, user: User, ip: str | None) -> SignupRecord | None:
+    """Remember where the account was created from; nothing if the address is unknown or
+    not an address (a misconfigured proxy header must not stop a sign-up)."""
+    try:
+        address = str(client_address(ip or ""))
+    except ValueError:
+        logger.warning("sign-up without a usable client address", extra={"user_id": user.pk})
+        return None
+    return SignupRecord.objects.create(user=user, ip=address, subnet=subnet_of(address))
+
+
+def signup_records_purge(*, now: datetime | None = None) -> int:
+    """Delete sign-up addresses older than the retention period; how many went."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.SIGNUP_RECORD_RETENTION_DAYS)
+    deleted, _by_model = SignupRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
+
+
+def signup_records_erase(*, user: User) -> None:
+    """The resident's sign-up addresses go with their personal data."""
+    SignupRecord.objects.filter(user=user).delete()
+
+
+# --- suspension (docs/decisions/0009) ---------------------------------------------------------
+
+
+class SuspensionError(Exception):
+    """A suspension or reinstatement the rules refuse; ``str()`` says why."""
+
+
+def account_suspend(*, user_ids: Iterable[int], reason: str, by: User) -> list[int]:
+    """Suspend these accounts, with the reason the resident reads; returns the ids suspended
+    now (accounts already suspended keep their first suspension). Staff accounts are
+    refused: they lose their staff status instead.
+
+    The rows are locked (FOR UPDATE, in id order): a vote or a redemption in flight holds
+    a FOR SHARE lock on its resident's row, so it either commits before the suspension or
+    waits for it and is refused (``polls.services.ballot_cast``, ``rewards.services``).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise SuspensionError(_("Give the reason for the suspension: the resident will read it."))
+    if len(reason) > User._meta.get_field("suspension_reason").max_length:
+        raise SuspensionError(_("The reason is too long: at most 500 characters."))
+    with transaction.atomic():
+        accounts = list(
+            User.objects.filter(pk__in=list(user_ids))
+            .order_by("pk")
+            .select_for_update()
+            .only("pk", "email", "is_staff", "is_superuser", "suspended_at")
+        )
+        refused = [user.email for user in accounts if user.is_staff or user.is_superuser]
+        if refused:
+            raise SuspensionError(
+                _("Staff accounts cannot be suspended (remove their staff status instead): %s")
+                % ", ".join(refused)
+            )
+        ids = [user.pk for user in accounts if user.suspended_at is None]
+        now = timezone.now()  # in effect from here: what held the rows committed before
+        User.objects.filter(pk__in=ids).update(
+            suspended_at=now, suspension_reason=reason, suspended_by=by
+        )
+        notifications_create(
+            user_ids=ids,
+            kind=NotificationKind.ACCOUNT_SUSPENDED,
+            key=f"account:suspended:{now:%Y%m%d%H%M%S%f}",
+            params={"reason": reason},
+            url=reverse("profile"),
+        )
+    logger.info("accounts suspended", extra={"user_ids": ids, "by": by.pk})
+    return ids
+
+
+def account_reinstate(*, user_ids: Iterable[int], by: User) -> list[int]:
+    """Lift the suspension of these accounts; returns the ids reinstated now. Points that
+    were refused meanwhile are not paid afterwards; past ballots flagged by the election
+    commission stay flagged until its next ``ballots_flag`` run (docs/decisions/0009)."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            User.objects.filter(pk__in=list(user_ids), suspended_at__isnull=False)
+            .order_by("pk")
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        User.objects.filter(pk__in=ids).update(
+            suspended_at=None, suspension_reason="", suspended_by=None
+        )
+        notifications_create(
+            user_ids=ids,
+            kind=NotificationKind.ACCOUNT_REINSTATED,
+            key=f"account:reinstated:{now:%Y%m%d%H%M%S%f}",
+            params={},
+            url=reverse("profile"),
+        )
+    logger.info("accounts reinstated", extra={"user_ids": ids, "by": by.pk})
+    return ids

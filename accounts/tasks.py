@@ -1,4 +1,5 @@
-"""Celery tasks of accounts: sending notification emails in batches."""
+"""Celery tasks of accounts: sending notification emails in batches, and forgetting old
+sign-up addresses."""
 
 import time
 
@@ -6,6 +7,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from accounts.notifications import notifications_email_batch
+from accounts.services import signup_records_purge
 
 # A run stops taking new batches after this long; the next run (a minute later) goes on.
 EMAIL_RUN_SECONDS = 50
@@ -28,3 +30,9 @@ def email_notifications() -> int:
         if not batch:
             break
     return sent
+
+
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5, acks_late=True)
+def purge_signup_records() -> int:
+    """Delete sign-up addresses past ``SIGNUP_RECORD_RETENTION_DAYS`` (daily, by beat)."""
+    return signup_records_purge()

@@ -359,6 +359,34 @@ BALLOT_LOG_CHECKPOINT_MINUTES = 5
 BALLOT_LOG_MIN_BATCH = int(os.environ.get("BALLOT_LOG_MIN_BATCH", "10"))
 OPEN_DATA_LICENCE = "CC BY 4.0 (https://creativecommons.org/licenses/by/4.0/)"
 
+# Suspended accounts' ballots (docs/decisions/0009): each vote's receipt is sealed (a
+# libsodium sealed box, X25519) to this public key, 32 bytes in hex, and kept with the
+# participation. Only the holder of the private half - an election commission, offline -
+# can open them, with `manage.py ballots_flag --private-key-file`, to flag the ballots of
+# suspended accounts. The default is the demo key, whose private half is in the README;
+# `check --deploy` warns when it is used.
+DEMO_BALLOT_AUDIT_PUBLIC_KEY = "0ee933eb445bfc9f08241e9578c2558cad1c4c46898d58edb39509e65760195a"
+BALLOT_AUDIT_PUBLIC_KEY = os.environ.get("BALLOT_AUDIT_PUBLIC_KEY") or DEMO_BALLOT_AUDIT_PUBLIC_KEY
+
+# Where sign-ups come from: the address and its subnet (/24, /64) are personal data, kept
+# this many days (a daily beat task deletes older ones; a resident's data export holds
+# theirs, erasing the account erases them).
+SIGNUP_RECORD_RETENTION_DAYS = int(os.environ.get("SIGNUP_RECORD_RETENTION_DAYS", "90"))
+# The suspicious-accounts report (admin: Users > Suspicious accounts). Accounts created from
+# one address (or /24, /64 subnet), each within the window of the one before, make a cluster
+# when there are at least this many. New accounts (joined in the last NEW_ACCOUNT_DAYS)
+# make a cluster when at least CLUSTER_SIZE of them gave identical answers (at least
+# MIN_ANSWERS) in open-ballot building surveys, or voted in at least SHARED_POLLS of the
+# same polls within VOTE_WINDOW_MINUTES of each other.
+SUSPICIOUS_SIGNUP_WINDOW_MINUTES = int(os.environ.get("SUSPICIOUS_SIGNUP_WINDOW_MINUTES", "60"))
+SUSPICIOUS_SIGNUPS_PER_IP = int(os.environ.get("SUSPICIOUS_SIGNUPS_PER_IP", "5"))
+SUSPICIOUS_SIGNUPS_PER_SUBNET = int(os.environ.get("SUSPICIOUS_SIGNUPS_PER_SUBNET", "10"))
+SUSPICIOUS_NEW_ACCOUNT_DAYS = int(os.environ.get("SUSPICIOUS_NEW_ACCOUNT_DAYS", "30"))
+SUSPICIOUS_CLUSTER_SIZE = int(os.environ.get("SUSPICIOUS_CLUSTER_SIZE", "3"))
+SUSPICIOUS_MIN_ANSWERS = int(os.environ.get("SUSPICIOUS_MIN_ANSWERS", "3"))
+SUSPICIOUS_SHARED_POLLS = int(os.environ.get("SUSPICIOUS_SHARED_POLLS", "3"))
+SUSPICIOUS_VOTE_WINDOW_MINUTES = int(os.environ.get("SUSPICIOUS_VOTE_WINDOW_MINUTES", "10"))
+
 # City novelties: points for a resident's first rating of a novelty (once per novelty, also
 # when the rating is changed), new ratings a resident may make a day, and how many ratings a
 # novelty needs to enter the month's ranking. The admin's suspicious-ratings report looks back

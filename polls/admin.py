@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civic.admin_base import AuditedAdmin, AuditedModelAdmin, NoAddOrDeleteAdmin, ReadOnlyAdmin
 from polls.models import (
+    BallotFlagRun,
     BuildingSurvey,
     Decision,
     DecisionStatus,
@@ -638,3 +639,34 @@ class DecisionAdmin(AuditedModelAdmin):
         except DecisionError as error:
             self.message_user(request, str(error), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+@admin.register(BallotFlagRun)
+class BallotFlagRunAdmin(ReadOnlyAdmin):
+    """The election commission's flaggings of suspended accounts' ballots (made only by
+    ``manage.py ballots_flag``, with the audit private key); the recount is a staff page."""
+
+    list_display = [
+        "poll",
+        "created_at",
+        "suspended_participations",
+        "flagged",
+        "unlinked",
+        "note",
+        "recount",
+    ]
+    list_select_related = ["poll"]
+    search_fields = ["poll__title"]
+    fields = ["poll", "created_at", "suspended_participations", "unlinked", "note"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(flagged=Count("flags"))
+
+    @admin.display(description=_("ballots flagged"))
+    def flagged(self, run) -> int:
+        return run.flagged
+
+    @admin.display(description=_("recount"))
+    def recount(self, run) -> str:
+        url = reverse("staff_recount", args=[run.poll_id])
+        return format_html('<a href="{}?run={}">{}</a>', url, run.pk, _("with and without"))

@@ -277,6 +277,9 @@ class Participation(models.Model):
     # ``one_per_apartment`` is set and the database lets one participation per apartment in.
     apartment = models.CharField(_("apartment"), max_length=10, blank=True, db_default="")
     one_per_apartment = models.BooleanField(default=False, db_default=False)
+    # The ballot's receipt, sealed to the election commission's offline audit key
+    # (docs/decisions/0009): only that key opens it, to flag a suspended account's ballots.
+    sealed_receipt = models.BinaryField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("participation")
@@ -590,6 +593,55 @@ class DecisionUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision_id}: {self.status} ({self.date})"
+
+
+# --- flags on suspended accounts' ballots (docs/decisions/0009) -------------------------------
+
+
+class BallotFlagRun(models.Model):
+    """One run of ``manage.py ballots_flag`` for one poll: the election commission opened the
+    sealed receipts of the participations of accounts suspended at that time. Its flags are
+    the poll's current set until the next run; a recount may leave them out. Append-only."""
+
+    poll = models.ForeignKey(
+        Poll, on_delete=models.PROTECT, related_name="flag_runs", verbose_name=_("poll")
+    )
+    created_at = models.DateTimeField(_("flagged"), default=timezone.now)
+    suspended_participations = models.PositiveIntegerField(
+        _("participations of suspended accounts")
+    )
+    unlinked = models.PositiveIntegerField(
+        _("not linkable"),
+        help_text=_("Participations whose receipt was not sealed, or not to this key."),
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["poll", "-created_at", "-pk"]
+        get_latest_by = ["created_at", "pk"]
+        verbose_name = _("ballot flagging")
+        verbose_name_plural = _("ballot flaggings")
+
+    def __str__(self) -> str:
+        return f"{self.poll_id}: {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class BallotFlag(models.Model):
+    """A ballot cast from an account suspended when ``run`` was made. It names no account:
+    the flag only says the ballot may be left out of a recount. Append-only."""
+
+    run = models.ForeignKey(BallotFlagRun, on_delete=models.PROTECT, related_name="flags")
+    ballot = models.ForeignKey(Ballot, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("ballot flag")
+        verbose_name_plural = _("ballot flags")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "ballot"], name="ballot_flag_once_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.ballot_id}"
 
 
 # --- the ballot log (docs/decisions/0007) -----------------------------------------------------

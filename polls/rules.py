@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
+from accounts.rules import AccountSuspended, is_suspended, suspension_message
 from polls.models import Phase, Poll, Scope
 
 # How a refusal answers over HTTP, for the pages and the API alike (anything else is 403).
@@ -38,6 +39,11 @@ def resident_age(*, user: User, now: datetime) -> int | None:
     return None if user.birth_year is None else timezone.localdate(now).year - user.birth_year
 
 
+def suspended_refusal() -> Refusal:
+    """A suspended account votes nowhere (docs/decisions/0009); 403."""
+    return Refusal(AccountSuspended.code, suspension_message())
+
+
 ALREADY_VOTED = gettext_lazy("You have already voted in this poll.")
 APARTMENT_VOTED = gettext_lazy(
     "A resident of your apartment has already voted: in this survey one vote per apartment "
@@ -63,6 +69,8 @@ def vote_refusal(
     now = now or timezone.now()
     if not user.is_authenticated:
         return Refusal("not_signed_in", _("Sign in to vote."))
+    if is_suspended(user):
+        return suspended_refusal()
     phase_refusal = _phase_refusal(poll, now)
     if phase_refusal:
         return phase_refusal

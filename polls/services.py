@@ -20,6 +20,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from civic.models import Building
 from polls.ballot_log import ballot_log_checkpoint
+from polls.escrow import receipt_seal
 from polls.models import (
     CHOICE_KINDS,
     KINDS_WITH_OPTIONS,
@@ -44,8 +45,16 @@ from polls.models import (
     ResultsVisibility,
     Scope,
     SurveyReport,
+    new_receipt,
 )
-from polls.rules import ALREADY_VOTED, APARTMENT_VOTED, Refusal, resident_age, vote_refusal
+from polls.rules import (
+    ALREADY_VOTED,
+    APARTMENT_VOTED,
+    Refusal,
+    resident_age,
+    suspended_refusal,
+    vote_refusal,
+)
 from polls.selectors import vote_state
 from polls.validation import AnswerInput, ballot_answers
 from rewards.models import Reason
@@ -101,9 +110,11 @@ def ballot_cast(*, user: User, poll: Poll, answers: list[AnswerInput]) -> CastBa
     """Record that ``user`` voted and, unlinkably, what they chose; in one transaction.
 
     ``poll`` comes from ``selectors.poll_with_questions``; ``user`` with its home district.
-    Raises ``VoteRefused`` (time, scope, age, already voted) or ``InvalidBallot``; writes
-    nothing then. The query count does not depend on the number of questions. The unique
-    constraint on participation, not a lock, stops a second vote, even a simultaneous one.
+    Raises ``VoteRefused`` (suspended, time, scope, age, already voted) or
+    ``InvalidBallot``; writes nothing then. The query count does not depend on the number of
+    questions. The unique constraint on participation, not a lock, stops a second vote, even
+    a simultaneous one. The participation keeps the receipt sealed to the audit key
+    (docs/decisions/0009).
     """
     now = timezone.now()
     voted = vote_state(user=user, poll=poll)
@@ -117,10 +128,13 @@ def ballot_cast(*, user: User, poll: Poll, answers: list[AnswerInput]) -> CastBa
     if refusal:
         raise VoteRefused(refusal)
     rows = ballot_answers(questions=list(poll.questions.all()), answers=answers)
+    receipt = new_receipt()
+    sealed = receipt_seal(receipt)
     with transaction.atomic():
         _limit_statement_time()
-        _participation_create(user=user, poll=poll, now=now)
-        ballot = Ballot.objects.create(poll=poll, **_voter_snapshot(user=user, poll=poll, now=now))
+        _participation_create(user=user, poll=poll, now=now, sealed_receipt=sealed)
+        snapshot = _voter_snapshot(user=user, poll=poll, now=now)
+        ballot = Ballot.objects.create(poll=poll, receipt=receipt, **snapshot)
         for row in rows:
             row.ballot = ballot
         Answer.objects.bulk_create(rows)
@@ -138,24 +152,35 @@ def _limit_statement_time() -> None:
 
 
 # The unique constraints (one per resident; one per apartment where chosen) decide; a
-# refused insert returns no row instead of raising, so the vote needs no savepoint.
+# refused insert returns no row instead of raising, so the vote needs no savepoint. The
+# voter's row is read with a KEY SHARE lock (the foreign key takes it anyway): a suspension
+# (FOR UPDATE) either waits for this vote or, if first, leaves no unsuspended row to insert.
 PARTICIPATION_INSERT_SQL = """
-    INSERT INTO polls_participation (user_id, poll_id, voted_at, apartment, one_per_apartment)
-    VALUES (%s, %s, %s, %s, %s)
+    INSERT INTO polls_participation
+        (user_id, poll_id, voted_at, apartment, one_per_apartment, sealed_receipt)
+    SELECT u.id, %s, %s, %s, %s, %s
+    FROM accounts_user u
+    WHERE u.id = %s AND u.suspended_at IS NULL
+    FOR KEY SHARE
     ON CONFLICT DO NOTHING
     RETURNING id
 """
 
 
-def _participation_create(*, user: User, poll: Poll, now: datetime) -> None:
+def _participation_create(*, user: User, poll: Poll, now: datetime, sealed_receipt: bytes) -> None:
     """The database lets one participation per resident in, and in a one-vote-per-apartment
     survey one per apartment: the first vote from an apartment counts."""
     apartment = user.verified_apartment if poll.is_survey else ""
     per_apartment = poll.per_apartment  # only surveys have it (a CHECK)
     with connection.cursor() as cursor:
-        cursor.execute(PARTICIPATION_INSERT_SQL, [user.pk, poll.pk, now, apartment, per_apartment])
+        cursor.execute(
+            PARTICIPATION_INSERT_SQL,
+            [poll.pk, now, apartment, per_apartment, sealed_receipt, user.pk],
+        )
         if cursor.fetchone() is not None:
             return
+    if User.objects.filter(pk=user.pk, suspended_at__isnull=False).exists():
+        raise VoteRefused(suspended_refusal())  # suspended while this vote was on its way
     if Participation.objects.filter(user=user, poll=poll).exists():
         raise VoteRefused(Refusal("already_voted", str(ALREADY_VOTED)))
     raise VoteRefused(Refusal("apartment_voted", str(APARTMENT_VOTED)))

@@ -5,6 +5,7 @@ building survey's exports belong to its author and city admins. Residents get 40
 anonymous visitors the login page.
 """
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -13,11 +14,14 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.groups import CITY_ADMINS
 from accounts.models import User
 from polls import exports
-from polls.models import ExportKind, Phase, Poll, Scope
+from polls.escrow import latest_flag_run
+from polls.models import BallotFlagRun, ExportKind, Phase, Poll, Scope
+from polls.recount import poll_recount, recount_rows
 from polls.selectors import participation_by_hour, percent, poll_results, poll_with_questions
 from polls.services import export_record
 
@@ -148,6 +152,69 @@ def export_response(request, *, poll_id: int, kind: str) -> StreamingHttpRespons
         }[kind]()
         body = exports.csv_stream(rows, separator=separator)
     export_record(user=request.user, poll=poll, kind=kind, file_name=file_name)
+    response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    return response
+
+
+# --- recount without flagged ballots (docs/decisions/0009) ------------------------------------
+
+
+class RecountChoice(forms.Form):
+    """Which flagging to leave out (default: the poll's latest) and the CSV separator."""
+
+    run = forms.ModelChoiceField(
+        queryset=BallotFlagRun.objects.none(),
+        required=False,
+        label=gettext_lazy("Flagging"),
+        empty_label=gettext_lazy("the latest"),
+    )
+    sep = forms.ChoiceField(
+        choices=[(name, name) for name in exports.SEPARATORS], required=False, initial="comma"
+    )
+
+    def __init__(self, data, *, poll: Poll):
+        super().__init__(data)
+        self.fields["run"].queryset = BallotFlagRun.objects.filter(poll=poll)
+
+
+def _recount_page(request: HttpRequest, poll_id: int):
+    """City staff and admins only (a survey's author never sees whose ballots are flagged):
+    the recount of the chosen flagging, or the page with the form's errors (400)."""
+    if not request.user.has_perm(EXPORT_PERMISSION):
+        raise PermissionDenied
+    try:
+        poll = poll_with_questions(poll_id=poll_id)
+    except Poll.DoesNotExist as error:
+        raise Http404 from error
+    choice = RecountChoice(request.GET, poll=poll)
+    valid = choice.is_valid()
+    run = (choice.cleaned_data.get("run") if valid else None) or latest_flag_run(poll_id=poll.pk)
+    context = {
+        "poll": poll,
+        "choice": choice,
+        "recount": poll_recount(poll=poll, run=run),
+        "runs": BallotFlagRun.objects.filter(poll=poll).annotate(flagged=Count("flags")),
+    }
+    return valid, context
+
+
+@login_required
+def recount(request: HttpRequest, poll_id: int) -> HttpResponse:
+    """Results with every ballot and without those flagged as cast from suspended accounts."""
+    valid, context = _recount_page(request, poll_id)
+    return render(request, "polls/staff/recount.html", context, status=200 if valid else 400)
+
+
+@login_required
+def recount_csv(request: HttpRequest, poll_id: int) -> HttpResponse:
+    valid, context = _recount_page(request, poll_id)
+    if not valid:
+        return render(request, "polls/staff/recount.html", context, status=400)
+    result = context["recount"]
+    separator = exports.SEPARATORS[context["choice"].cleaned_data["sep"] or "comma"]
+    file_name = exports.export_file_name(result.poll, "recount", today=timezone.localdate())
+    body = exports.csv_stream(recount_rows(result), separator=separator)
     response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{file_name}"'
     return response

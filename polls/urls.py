@@ -16,4 +16,6 @@ urlpatterns = [
     path("staff/", staff.overview, name="staff_overview"),
     path("staff/polls/<int:poll_id>/", staff.dashboard, name="staff_dashboard"),
     path("staff/polls/<int:poll_id>/<str:kind>.csv", staff.export, name="staff_export"),
+    path("staff/polls/<int:poll_id>/recount/", staff.recount, name="staff_recount"),
+    path("staff/polls/<int:poll_id>/recount/csv/", staff.recount_csv, name="staff_recount_csv"),
 ]

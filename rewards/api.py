@@ -98,7 +98,9 @@ class RedeemView(APIView):
         try:
             redemption = reward_redeem(user=request.user, reward_id=reward_id)
         except RewardsError as refused:
-            raise ApiError(status_code=409, code=refused.code, detail=str(refused)) from refused
+            raise ApiError(
+                status_code=refused.status, code=refused.code, detail=str(refused)
+            ) from refused
         return Response(RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
 
 

@@ -1,5 +1,10 @@
 """Writes to points and rewards. Every change of points is a ledger entry and the matching
-wallet change, in one transaction; the database keeps the balance from going negative."""
+wallet change, in one transaction; the database keeps the balance from going negative.
+
+A suspended account's points are frozen (docs/decisions/0009): awards to it are refused,
+not held (nothing is paid for the time of the suspension, even after reinstatement), and
+it cannot redeem. The city's own moves still apply: an admin's adjustment (to take back
+farmed points) and the refund of a cancelled redemption."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import NotificationKind, User
 from accounts.notifications import notifications_create
+from accounts.rules import AccountSuspended, suspension_message
 from rewards.models import (
     Achievement,
     AchievementKind,
@@ -29,12 +35,16 @@ POINTS_INVITE = 50  # to each of the two: who invited, and who was invited and v
 POINTS_ADDRESS_VERIFIED = 30  # once per resident, ever: moving and verifying again earns nothing
 # Spending and its refunds move the balance only; everything else is earned (lifetime).
 SPENDING_REASONS = (Reason.REDEMPTION, Reason.REFUND)
+# What still moves a suspended account's points: spending is refused before it gets here.
+NOT_FROZEN_REASONS = (Reason.REDEMPTION, Reason.REFUND, Reason.ADJUSTMENT)
 
 
 class RewardsError(Exception):
-    """A refusal with a stable ``code`` (for the API) and a message for people."""
+    """A refusal with a stable ``code`` (for the API), an HTTP ``status`` and a message for
+    people."""
 
     code = "rewards_error"
+    status = 409
 
 
 class InsufficientPoints(RewardsError):
@@ -61,6 +71,14 @@ class NotCancellable(RewardsError):
     code = "not_cancellable"
 
 
+class AccountFrozen(RewardsError):
+    code = AccountSuspended.code
+    status = AccountSuspended.status
+
+    def __init__(self):
+        super().__init__(suspension_message())
+
+
 @dataclass(frozen=True)
 class Award:
     reason: str
@@ -71,7 +89,8 @@ class Award:
 
 def points_award(*, user_id: int, amount: int, award: Award) -> bool:
     """Credit ``amount`` points once per ``award.key``; False if it was credited before
-    (the ledger's unique key decides, also when twenty requests arrive at once)."""
+    (the ledger's unique key decides, also when twenty requests arrive at once) or the
+    account is suspended (its points are frozen)."""
     if amount <= 0:
         raise ValueError("an award is a positive number of points")
     return _ledger_write(user_id=user_id, amount=amount, award=award)
@@ -86,11 +105,13 @@ def points_adjust(*, user_id: int, amount: int, comment: str, key: str) -> bool:
     )
 
 
-# A repeated key inserts nothing and returns no row: no savepoint, no exception, on the
-# path every vote takes (bench/vote_load.py).
+# A repeated key, or an award to a suspended account, inserts nothing and returns no row:
+# no savepoint, no exception, on the path every vote takes (bench/vote_load.py).
 LEDGER_INSERT_SQL = """
     INSERT INTO rewards_ledgerentry (user_id, amount, reason, key, source, comment, created_at)
-    VALUES (%s, %s, %s, %s, %s, %s, now())
+    SELECT u.id, %s, %s, %s, %s, %s, now()
+    FROM accounts_user u
+    WHERE u.id = %s AND (%s OR u.suspended_at IS NULL)
     ON CONFLICT ON CONSTRAINT ledger_award_once DO NOTHING
     RETURNING id
 """
@@ -111,7 +132,10 @@ def _ledger_write(*, user_id: int, amount: int, award: Award) -> bool:
     with transaction.atomic(savepoint=amount < 0), connection.cursor() as cursor:
         cursor.execute(
             LEDGER_INSERT_SQL,
-            [user_id, amount, award.reason, award.key, award.source, award.comment],
+            [
+                *(amount, award.reason, award.key, award.source, award.comment),
+                *(user_id, award.reason in NOT_FROZEN_REASONS),
+            ],
         )
         if cursor.fetchone() is None:
             return False
@@ -214,6 +238,7 @@ def reward_redeem(*, user: User, reward_id: int, now: datetime | None = None) ->
     """
     now = now or timezone.now()
     with transaction.atomic():
+        _refuse_if_suspended(user_id=user.pk)
         wallet = _wallet_locked(user_id=user.pk)
         reward = Reward.objects.select_related("required_level").get(pk=reward_id)
         _check_redeemable(user=user, reward=reward, wallet=wallet, now=now)
@@ -236,6 +261,19 @@ def reward_redeem(*, user: User, reward_id: int, now: datetime | None = None) ->
                 url=reverse("my_redemptions"),
             )
     return redemption
+
+
+def _refuse_if_suspended(*, user_id: int) -> None:
+    """Refuse a suspended account, reading its row as it is now under a KEY SHARE lock: a
+    suspension (FOR UPDATE) in progress is waited for, and one that comes later waits for
+    this redemption to commit."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT suspended_at IS NOT NULL FROM accounts_user WHERE id = %s FOR KEY SHARE",
+            [user_id],
+        )
+        if cursor.fetchone()[0]:
+            raise AccountFrozen()
 
 
 def _wallet_ensure(cursor, *, user_id: int) -> None:
@@ -361,7 +399,7 @@ MONTHLY_ACTIVITY_SQL = """
             OR EXISTS (SELECT 1 FROM polls_poll_okrugs x
                        WHERE x.poll_id = p.id AND x.okrug_id = d.okrug_id)
         )
-        WHERE u.is_active
+        WHERE u.is_active AND u.suspended_at IS NULL
           AND u.date_joined < p.closes_at
           AND (p.min_age IS NULL OR u.birth_year <= %(year)s - p.min_age)
     )
@@ -377,7 +415,8 @@ MONTHLY_ACTIVITY_SQL = """
 def achievements_award_monthly_activity(*, year: int, month: int) -> int:
     """Give the month's "mark of activity" to every resident who voted in every city poll
     open to them that month; once per resident and month (a unique constraint), so running
-    it again, or twice at once, adds nothing. Returns how many residents qualify."""
+    it again, or twice at once, adds nothing. Suspended accounts get none. Returns how many
+    residents qualify."""
     city = timezone.get_current_timezone()
     start = datetime(year, month, 1, tzinfo=city)
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=city)

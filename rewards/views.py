@@ -66,7 +66,7 @@ def redeem(request: HttpRequest, reward_id: int) -> HttpResponse:
             request,
             "rewards/refused.html",
             {"reward": reward, "message": str(refused)},
-            status=409,
+            status=refused.status,
         )
     if reward.is_donation:
         messages.success(

@@ -68,6 +68,8 @@ GROUP_MIGRATIONS = [
     ("polls.migrations.0006_export_permission_for_staff", "grant"),
     ("accounts.migrations.0007_residency_permissions", "grant"),
     ("polls.migrations.0008_survey_moderation_permissions", "grant"),
+    ("accounts.migrations.0013_suspension_permissions_and_purge_schedule", "grant"),
+    ("polls.migrations.0015_ballot_audit_escrow_and_flags", "grant"),
     ("novelties.migrations.0002_group_permissions", "grant"),
     ("audit.migrations.0002_append_only_and_permissions", "grant"),
     ("polls.migrations.0014_decisions", "grant"),

@@ -130,6 +130,8 @@ MATRIX = {
     # secret, they may not yet.
     ("staff_dashboard", "survey"): {**staff_only(403), "admin": 200},
     ("staff_export", "poll"): staff_only(200),
+    ("staff_recount", "poll"): staff_only(200),
+    ("staff_recount_csv", "poll"): staff_only(200),
     ("my_points", None): signed_in(200),
     ("rewards", None): everyone(200),
     ("reward_redeem", "reward"): signed_in(405),

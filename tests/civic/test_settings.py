@@ -28,8 +28,8 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def test_deploy_check_is_clean_with_debug_off_and_a_real_secret_key():
-    """With DEBUG off, a real SECRET_KEY and a ballot log key of its own, `manage.py check
-    --deploy` reports nothing."""
+    """With DEBUG off, a real SECRET_KEY, a ballot log key and an audit key of its own,
+    `manage.py check --deploy` reports nothing."""
     result = run_manage(
         "check",
         "--deploy",
@@ -40,6 +40,7 @@ def test_deploy_check_is_clean_with_debug_off_and_a_real_secret_key():
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "civic.example",
             "BALLOT_LOG_SIGNING_KEY": secrets.token_hex(32),
+            "BALLOT_AUDIT_PUBLIC_KEY": secrets.token_hex(32),
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -53,6 +54,7 @@ def test_deploy_check_flags_the_development_secret_key():
     assert result.returncode != 0
     assert "security.W009" in result.stdout + result.stderr
     assert "polls.W001" in result.stdout + result.stderr  # the public demo signing key
+    assert "polls.W002" in result.stdout + result.stderr  # the public demo audit key
 
 
 def test_debug_is_off_unless_set():

@@ -100,6 +100,7 @@ def test_ballot_and_participation_cannot_be_joined(poll, resident):
         "voted_at",
         "apartment",
         "one_per_apartment",
+        "sealed_receipt",  # only the offline audit key opens it (docs/decisions/0009)
     }
 
 
