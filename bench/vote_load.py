@@ -25,11 +25,10 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from scratch import ROOT, scratch_database
 
-GUNICORN_WORKERS = 4
-GUNICORN_THREADS = 2
 LOAD_PROCESSES = 2
 VOTE_PORT, REFERENCE_PORT = 8731, 8732
 # The benchmark and its servers must sign sessions with the same key.
@@ -134,7 +133,13 @@ def create_poll(label: str):
 # --- the servers ----------------------------------------------------------------------------
 
 
-def start_gunicorn(app: str, port: int, database_url: str) -> subprocess.Popen:
+@dataclass(frozen=True)
+class Gunicorn:
+    workers: int
+    threads: int
+
+
+def start_gunicorn(app: str, port: int, database_url: str, config: Gunicorn) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -151,11 +156,11 @@ def start_gunicorn(app: str, port: int, database_url: str) -> subprocess.Popen:
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            str(GUNICORN_WORKERS),
+            str(config.workers),
             "--worker-class",
             "gthread",
             "--threads",
-            str(GUNICORN_THREADS),
+            str(config.threads),
             "--log-level",
             "warning",
         ],
@@ -182,6 +187,64 @@ def stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+# --- CPU time: what a request costs, whatever else the machine is doing ---------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process on this machine (0 if it has ended)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_processes(gunicorn: subprocess.Popen) -> dict[str, list[int]]:
+    """gunicorn's master and workers, and the PostgreSQL backends of the scratch database."""
+    from django.db import connection
+
+    workers = [
+        int(entry.name)
+        for entry in Path("/proc").iterdir()
+        if entry.name.isdigit() and _parent(int(entry.name)) == gunicorn.pid
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        backends = [pid for (pid,) in cursor.fetchall()]
+    connection.close()
+    return {"web": [gunicorn.pid, *workers], "db": backends}
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+class CpuMeter:
+    """CPU seconds the server side spent between ``start`` and ``stop``: gunicorn's
+    processes, and the database's backends (a backend that appears meanwhile counts whole)."""
+
+    def __init__(self, gunicorn: subprocess.Popen):
+        self.gunicorn = gunicorn
+
+    def start(self) -> None:
+        self.before = {
+            kind: {pid: cpu_seconds(pid) for pid in pids}
+            for kind, pids in server_processes(self.gunicorn).items()
+        }
+
+    def stop(self) -> dict[str, float]:
+        return {
+            kind: sum(cpu_seconds(pid) - self.before[kind].get(pid, 0.0) for pid in pids)
+            for kind, pids in server_processes(self.gunicorn).items()
+        }
+
+
 # --- the load -------------------------------------------------------------------------------
 
 
@@ -190,6 +253,11 @@ class LevelResult:
     latencies: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)  # seconds: web, db, client
+
+    def cpu_ms(self, kind: str) -> float:
+        """CPU milliseconds per answered request."""
+        return self.cpu[kind] / max(1, self.ok + sum(self.errors.values())) * 1000
 
     @property
     def ok(self) -> int:
@@ -229,15 +297,22 @@ async def _drive(url: str, body: str, tokens: list[str], clients: int, seconds: 
                 else:
                     errors[str(status)] = errors.get(str(status), 0) + 1
 
+        began = time.time()  # the wall clock, which the load processes share
         await asyncio.gather(*(client() for _ in range(clients)))
-    return latencies, errors
+    return latencies, errors, began, time.time()
 
 
-def _load_process(args) -> tuple[list[float], dict]:
-    return asyncio.run(_drive(*args))
+def _load_process(args) -> tuple[list[float], dict, float, float, float]:
+    import aiohttp  # noqa: F401 (imported before the clock starts)
+
+    started = time.process_time()
+    latencies, errors, began, ended = asyncio.run(_drive(*args))
+    return latencies, errors, began, ended, time.process_time() - started
 
 
-def run_level(url: str, body: str, tokens: list[str], clients: int, seconds: float) -> LevelResult:
+def run_level(
+    url: str, body: str, tokens: list[str], clients: int, seconds: float, meter: CpuMeter
+) -> LevelResult:
     """Split the clients and the residents over LOAD_PROCESSES processes."""
     shares = [tokens[i::LOAD_PROCESSES] for i in range(LOAD_PROCESSES)]
     per_process = [
@@ -246,14 +321,18 @@ def run_level(url: str, body: str, tokens: list[str], clients: int, seconds: flo
     jobs = [
         (url, body, share, n, seconds) for share, n in zip(shares, per_process, strict=True) if n
     ]
-    result = LevelResult()
-    started = time.perf_counter()
+    result = LevelResult(cpu={"client": 0.0})
     with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
-        for latencies, errors in pool.map(_load_process, jobs):
-            result.latencies += latencies
-            for status, n in errors.items():
-                result.errors[status] = result.errors.get(status, 0) + n
-    result.seconds = time.perf_counter() - started
+        meter.start()
+        outcomes = pool.map(_load_process, jobs)
+        result.cpu |= meter.stop()
+    for latencies, errors, _, _, cpu in outcomes:
+        result.latencies += latencies
+        result.cpu["client"] += cpu
+        for status, n in errors.items():
+            result.errors[status] = result.errors.get(status, 0) + n
+    # From the first request sent to the last answer received (processes start unevenly).
+    result.seconds = max(outcome[3] for outcome in outcomes) - min(o[2] for o in outcomes)
     return result
 
 
@@ -294,8 +373,11 @@ def main() -> None:
     parser.add_argument("--votes-per-level", type=int, default=4000)
     parser.add_argument("--levels", default="8,32,64,128")
     parser.add_argument("--seconds", type=float, default=60, help="cap per level")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=2, help="threads per worker")
     args = parser.parse_args()
     levels = [int(level) for level in args.levels.split(",")]
+    config = Gunicorn(workers=args.workers, threads=args.threads)
     os.environ["SECRET_KEY"] = SECRET_KEY
 
     with scratch_database():
@@ -313,35 +395,37 @@ def main() -> None:
         polls = [create_poll(str(level)) for level in levels]
         connection.close()
 
-        rows, problems = [], []
-        reference = start_gunicorn("bench.reference_wsgi:application", REFERENCE_PORT, database_url)
+        rows, problems, servers = [], [], []
         try:
+            # Both servers run throughout and take turns at each level, so a change in what
+            # else the machine is doing touches the vote and its reference alike.
+            reference = start_gunicorn(
+                "bench.reference_wsgi:application", REFERENCE_PORT, database_url, config
+            )
+            servers.append(reference)
+            web = start_gunicorn("civic.wsgi:application", VOTE_PORT, database_url, config)
+            servers.append(web)
             reference_url = f"http://127.0.0.1:{REFERENCE_PORT}/insert/"
-            run_level(reference_url, "{}", warm_up_tokens, 8, args.seconds)  # workers, pools
-            for level in levels:
-                result = run_level(
-                    f"http://127.0.0.1:{REFERENCE_PORT}/insert/",
-                    "{}",
-                    tokens[: args.votes_per_level],
-                    level,
-                    args.seconds,
-                )
-                rows.append(("reference", level, result))
-        finally:
-            stop(reference)
-        web = start_gunicorn("civic.wsgi:application", VOTE_PORT, database_url)
-        try:
             warm_up_url = f"http://127.0.0.1:{VOTE_PORT}/api/polls/{warm_up_poll.pk}/vote/"
-            run_level(warm_up_url, json.dumps(warm_up_body), warm_up_tokens, 8, args.seconds)
+            reference_meter, web_meter = CpuMeter(reference), CpuMeter(web)
+            # Warm up: every worker's imports, connection pool and the poll's structure.
+            run_level(reference_url, "{}", warm_up_tokens, 8, args.seconds, reference_meter)
+            run_level(
+                warm_up_url, json.dumps(warm_up_body), warm_up_tokens, 8, args.seconds, web_meter
+            )
             for index, (level, (poll, body)) in enumerate(zip(levels, polls, strict=True)):
                 share = tokens[index * args.votes_per_level : (index + 1) * args.votes_per_level]
+                result = run_level(reference_url, "{}", share, level, args.seconds, reference_meter)
+                rows.append(("reference", level, result))
                 url = f"http://127.0.0.1:{VOTE_PORT}/api/polls/{poll.pk}/vote/"
-                result = run_level(url, json.dumps(body), share, level, args.seconds)
+                result = run_level(url, json.dumps(body), share, level, args.seconds, web_meter)
                 rows.append(("vote", level, result))
                 problems += check_votes(poll, result.ok)
         finally:
-            stop(web)
+            for server in servers:
+                stop(server)
 
+    print(f"gunicorn: {config.workers} workers x {config.threads} threads (gthread)")
     print_table(rows)
     if problems:
         raise SystemExit("CHECKS FAILED:\n" + "\n".join(problems))
@@ -352,18 +436,22 @@ def main() -> None:
 
 
 def print_table(rows) -> None:
+    """Throughput and latency as measured; and CPU milliseconds per request — gunicorn
+    (Django), PostgreSQL, the load generator — which other work on the machine hardly moves."""
     reference = {level: r.ok / r.seconds for kind, level, r in rows if kind == "reference"}
     print(
-        f"{'':10} {'clients':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-        f"{'errors':>7} {'ratio':>6}"
+        f"{'':10} {'clients':>7} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'errors':>6} {'ratio':>6} {'CPU ms/request: web':>20} {'db':>5} {'client':>6}"
     )
     for kind, level, result in rows:
         rate = result.ok / result.seconds
         ratio = f"{rate / reference[level]:.2f}" if kind == "vote" else ""
         errors = sum(result.errors.values())
         print(
-            f"{kind:10} {level:>7} {rate:>8.0f} {result.percentile(50):>8.1f} "
-            f"{result.percentile(95):>8.1f} {result.percentile(99):>8.1f} {errors:>7} {ratio:>6}"
+            f"{kind:10} {level:>7} {rate:>7.0f} {result.percentile(50):>8.1f} "
+            f"{result.percentile(95):>8.1f} {result.percentile(99):>8.1f} {errors:>6} "
+            f"{ratio:>6} {result.cpu_ms('web'):>20.2f} {result.cpu_ms('db'):>5.2f} "
+            f"{result.cpu_ms('client'):>6.2f}"
         )
         if result.errors:
             print(f"{'':10} errors by status: {result.errors}")
