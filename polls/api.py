@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import visitor_with_home
 from civic.api import ApiError, Pagination
+from civic.ratelimits import ScopedRateLimit
 from polls.forms import DecisionFilterForm
 from polls.models import DecisionStatus, Phase, Poll, Scope
 from polls.rules import refusal_status
@@ -38,6 +39,7 @@ from polls.serializers import (
     SurveyInputSerializer,
     VoteInputSerializer,
     VoteOutputSerializer,
+    vote_answer_inputs,
 )
 from polls.services import (
     PollError,
@@ -127,6 +129,9 @@ class PollDetailView(APIView):
 
 class VoteView(APIView):
     permission_classes = [IsAuthenticated]
+    # The vote's own limit only: one Redis round trip. The API-wide per-resident throttle
+    # (300/min) adds nothing to 20 votes a minute but two more round trips on every vote.
+    throttle_classes = [ScopedRateLimit]
     throttle_scope = "vote"
 
     @extend_schema(
@@ -135,11 +140,10 @@ class VoteView(APIView):
     )
     def post(self, request, poll_id: int):
         poll = _visible_poll(request, poll_id)
-        body = VoteInputSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        answers = vote_answer_inputs(request.data)
         try:
             voter = visitor_with_home(user=request.user)
-            cast = ballot_cast(user=voter, poll=poll, answers=body.answer_inputs())
+            cast = ballot_cast(user=voter, poll=poll, answers=answers)
         except InvalidBallot as invalid:
             errors = {
                 str(key) if key else "ballot": messages for key, messages in invalid.errors.items()
