@@ -5,11 +5,13 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django import forms
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from accounts.invites import INVITER_SESSION_KEY
 from accounts.mfa import ACTIVE_TYPES, is_staff_account
+from accounts.privacy import erased_email_blocked_until
 from accounts.services import signup_record
 
 
@@ -40,6 +42,16 @@ class AccountAdapter(DefaultAccountAdapter):
         if is_disposable(email):
             raise forms.ValidationError(
                 _("Addresses of disposable email services cannot be used: please use your own.")
+            )
+        blocked_until = erased_email_blocked_until(email)
+        if blocked_until is not None:
+            raise forms.ValidationError(
+                _(
+                    "An account with this address was deleted while a poll it voted in is "
+                    "still open. The address can be used again after %(date)s, when the last "
+                    "of those polls closes."
+                )
+                % {"date": date_format(timezone.localtime(blocked_until), "j E Y, H:i")}
             )
         return email
 

@@ -1,6 +1,8 @@
 """The resident's own profile in the API."""
 
 from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import IsAuthenticated
@@ -10,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.forms import apartment_validator
 from accounts.models import MIN_BIRTH_YEAR, Gender
 from accounts.notifications import notification_text, notifications_mark_read
+from accounts.privacy import DeletionRefused, account_delete, personal_data_document
 from accounts.selectors import latest_claim, resident_with_home
 from accounts.services import (
     HomeMoveTooSoon,
@@ -239,3 +242,54 @@ class ResidencyClaimView(APIView):
         except ResidencyError as error:
             raise _residency_error(error) from error
         return Response(_residency(request.user.pk), status=201)
+
+
+# --- the resident's data, and deleting the account (accounts/privacy.py) -----------------------
+
+
+class PersonalDataView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        """Everything Civic keeps about you, one section per part of the site (the same
+        document as the profile's "Download my data")."""
+        return HttpResponse(
+            personal_data_document(user=request.user), content_type="application/json"
+        )
+
+
+class AccountDeleteInput(serializers.Serializer):
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    code = serializers.CharField(
+        max_length=40,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="With two-factor authentication on: a code from the app or a recovery code.",
+    )
+
+
+class AccountDeleteView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=AccountDeleteInput,
+        responses={204: None, 400: ErrorSerializer, 429: ErrorSerializer},
+    )
+    def post(self, request):
+        """Delete your account for good: your personal data is erased, your ballots stay
+        counted without your name, your session tokens stop working (docs/decisions/0010).
+        400 ``wrong_password``, ``code_required`` or ``wrong_code`` when not confirmed."""
+        body = AccountDeleteInput(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            account_delete(user=request.user, **body.validated_data)
+        except DeletionRefused as error:
+            raise ApiError(
+                status_code=400,
+                code=error.code,
+                detail=str(error),
+                errors={error.field: [str(error)]},
+            ) from error
+        return Response(status=204)

@@ -116,6 +116,9 @@ class User(AbstractUser):
         verbose_name=_("suspended by"),
         editable=False,
     )
+    # Deleted by its resident (docs/decisions/0010): the row stays, anonymised, so the
+    # participations, ledger and redemptions pointing at it still add up; it cannot log in.
+    erased_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -149,6 +152,10 @@ class User(AbstractUser):
                 condition=models.Q(suspended_at__isnull=True, suspension_reason="")
                 | (models.Q(suspended_at__isnull=False) & ~models.Q(suspension_reason="")),
                 name="user_suspension_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(erased_at__isnull=True) | models.Q(is_active=False),
+                name="user_erased_is_inactive",
             ),
         ]
 
@@ -388,3 +395,18 @@ class SignupRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ip} ({self.user_id})"
+
+
+class ErasedEmail(models.Model):
+    """A deleted account's address, as a keyed hash, while a poll it voted in is still open:
+    signing up again with it would vote twice (docs/decisions/0010). Kept until
+    ``blocked_until`` (the last of those polls closes), then deleted by a daily task."""
+
+    digest = models.CharField(max_length=64, db_index=True)
+    blocked_until = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["blocked_until"], name="erased_email_until")]
+
+    def __str__(self) -> str:
+        return f"{self.digest[:12]}… until {self.blocked_until:%Y-%m-%d %H:%M}"

@@ -127,10 +127,12 @@ def notification_email(notification: Notification) -> EmailMessage:
 EMAIL_BATCH_SIZE = 200
 
 
+# Deleted accounts (docs/decisions/0010) are told nothing more.
 NOTIFY_SQL = """
     INSERT INTO accounts_notification (user_id, kind, key, params, url, created_at)
     SELECT recipient, %s, %s, %s::jsonb, %s, now()
     FROM (RECIPIENTS) AS r(recipient)
+    JOIN accounts_user u ON u.id = r.recipient AND u.erased_at IS NULL
     ON CONFLICT (user_id, key) DO NOTHING
 """
 

@@ -6,6 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -19,6 +22,7 @@ from accounts.models import (
     ClaimStatus,
     CodeAttempt,
     CodeOutcome,
+    Notification,
     NotificationKind,
     ResidencyClaim,
     ResidencyCode,
@@ -573,3 +577,56 @@ def account_reinstate(*, user_ids: Iterable[int], by: User) -> list[int]:
         )
     logger.info("accounts reinstated", extra={"user_ids": ids, "by": by.pk})
     return ids
+
+
+# --- erasing a resident's personal data (docs/decisions/0010) ---------------------------------
+
+# What an erased account's row holds (besides its address, language and time of erasure).
+ERASED_ACCOUNT = {
+    "first_name": "",
+    "last_name": "",
+    "home_building": None,
+    "home_building_changed_at": None,
+    "apartment": "",
+    "birth_year": None,
+    "gender": "",
+    "email_notifications": False,
+    "verified_building": None,
+    "verified_apartment": "",
+    "invited_by": None,
+    "last_login": None,
+    "is_active": False,
+    "is_staff": False,
+    "is_superuser": False,
+}
+
+
+def personal_data_erase(*, user: User) -> None:
+    """Erase what accounts keeps about the resident and anonymise the account, inside the
+    caller's transaction (accounts.privacy.account_delete).
+
+    The row itself stays, so that participations, the ledger, the wallet and redemptions
+    still point at something and every count and balance still adds up; nothing in it or
+    next to it names the person any more, and it can no longer log in: no email address,
+    no usable password, inactive, every session and app token ended, no authenticator.
+    """
+    for session in UserSession.objects.filter(user=user):
+        session.end()
+    EmailAddress.objects.filter(user=user).delete()
+    Authenticator.objects.filter(user=user).delete()
+    Notification.objects.filter(user=user).delete()
+    ResidencyClaim.objects.filter(user=user).delete()
+    CodeAttempt.objects.filter(user=user).delete()
+    ResidencyCode.objects.filter(used_by=user).update(used_by=None)  # the code stays used
+    signup_records_erase(user=user)
+    user.groups.clear()
+    user.user_permissions.clear()
+    erased = ERASED_ACCOUNT | {
+        "email": f"erased-{user.pk}@erased.invalid",
+        "language": settings.LANGUAGE_CODE,
+        "erased_at": timezone.now(),
+    }
+    for field, value in erased.items():
+        setattr(user, field, value)
+    user.set_unusable_password()  # also ends any session not listed above (its hash changes)
+    user.save(update_fields=[*erased, "password"])

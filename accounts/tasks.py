@@ -7,6 +7,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from accounts.notifications import notifications_email_batch
+from accounts.privacy import erased_emails_purge
 from accounts.services import signup_records_purge
 
 # A run stops taking new batches after this long; the next run (a minute later) goes on.
@@ -36,3 +37,9 @@ def email_notifications() -> int:
 def purge_signup_records() -> int:
     """Delete sign-up addresses past ``SIGNUP_RECORD_RETENTION_DAYS`` (daily, by beat)."""
     return signup_records_purge()
+
+
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5, acks_late=True)
+def purge_erased_emails() -> int:
+    """Forget deleted accounts' addresses once their polls have closed (daily, by beat)."""
+    return erased_emails_purge()

@@ -1,18 +1,26 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.forms import ProfileForm, ResidencyClaimForm, ResidencyCodeForm
+from accounts.forms import AccountDeleteForm, ProfileForm, ResidencyClaimForm, ResidencyCodeForm
 from accounts.invites import INVITER_SESSION_KEY, invite_token, inviter_id
 from accounts.mfa import has_active_authenticator
 from accounts.models import User
 from accounts.notifications import notification_text, notifications_mark_read
+from accounts.privacy import (
+    DeletionRefused,
+    account_delete,
+    mfa_code_needed,
+    personal_data_document,
+)
 from accounts.selectors import (
     building_residency,
     building_resident_count,
@@ -200,3 +208,39 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
     if not request.user.is_authenticated:
         request.session[INVITER_SESSION_KEY] = inviter
     return redirect("account_signup")
+
+
+# --- the resident's data, and deleting the account (accounts/privacy.py) -----------------------
+
+
+@login_required
+def my_data(request: HttpRequest) -> HttpResponse:
+    """Everything Civic keeps about the resident, as a JSON file."""
+    response = HttpResponse(
+        personal_data_document(user=request.user), content_type="application/json; charset=utf-8"
+    )
+    filename = f"civic-my-data-{timezone.localdate():%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def delete_account(request: HttpRequest) -> HttpResponse:
+    """Delete the account, confirmed with the password (and a code with two-factor on)."""
+    needs_code = mfa_code_needed(user=request.user)
+    form = AccountDeleteForm(request.POST or None, needs_code=needs_code)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_delete(
+                user=request.user,
+                password=form.cleaned_data["password"],
+                code=form.cleaned_data.get("code", ""),
+            )
+        except DeletionRefused as error:
+            form.add_error(error.field, str(error))
+        else:
+            logout(request)
+            messages.success(request, _("Your account is deleted. Thank you for taking part."))
+            return redirect("home")
+    status = 400 if form.errors else 200
+    return render(request, "accounts/delete_account.html", {"form": form}, status=status)

@@ -19,6 +19,8 @@ urlpatterns = [
         name="api_docs",
     ),
     path("me/", accounts_api.MeView.as_view(), name="api_me"),
+    path("me/data/", accounts_api.PersonalDataView.as_view(), name="api_my_data"),
+    path("me/delete/", accounts_api.AccountDeleteView.as_view(), name="api_delete_account"),
     path("me/points/", rewards_api.PointsView.as_view(), name="api_points"),
     path("me/redemptions/", rewards_api.RedemptionListView.as_view(), name="api_redemptions"),
     path(

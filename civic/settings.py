@@ -226,6 +226,7 @@ RATE_LIMITS = {
         "comment": "5/m",
         "signup": "10/h",
         "login_failed": "30/h",
+        "account_delete": "10/h",  # password (and code) tries to delete one's account
     }.items()
 }
 ACCOUNT_RATE_LIMITS = {

@@ -28,11 +28,13 @@ from civic.models import District, Okrug
 from polls.models import (
     CHOICE_KINDS,
     AgeBand,
+    Answer,
     Ballot,
     Decision,
     DecisionStatus,
     DecisionUpdate,
     Dimension,
+    ExportRecord,
     GroupTally,
     Option,
     OptionTally,
@@ -45,6 +47,7 @@ from polls.models import (
     QuestionKind,
     QuestionTally,
     Scope,
+    SurveyReport,
 )
 from polls.rules import Refusal, vote_refusal
 from polls.validation import ranking_places
@@ -742,3 +745,72 @@ def decision_counts(*, decisions: QuerySet[Decision]) -> DecisionCounts:
         decisions=Count("pk"), polls=Count("poll", distinct=True), **by_status
     )
     return DecisionCounts(**counts)
+
+
+# --- the resident's personal data (accounts/privacy.py) ---------------------------------------
+
+
+def personal_data(*, user: User) -> dict:
+    """The polls the resident took part in and when; never what they chose in a secret
+    ballot (nothing links the two: docs/decisions/0004). Their open-ballot votes, which
+    their neighbours see with their name, are theirs too; and the surveys they created, the
+    surveys they reported and, for staff, the exports they downloaded."""
+    participations = (
+        Participation.objects.filter(user=user).select_related("poll").order_by("voted_at", "pk")
+    )
+    open_ballots = (
+        Ballot.objects.filter(voter=user)
+        .select_related("poll")
+        .prefetch_related(
+            Prefetch(
+                "answers",
+                queryset=Answer.objects.select_related("question", "option").order_by(
+                    "question__position", "question_id", "value"
+                ),
+            )
+        )
+        .order_by("poll_id")
+    )
+    return {
+        "participations": [
+            {
+                "poll": participation.poll_id,
+                "title": participation.poll.title,
+                "building_survey": participation.poll.is_survey,
+                "voted_at": participation.voted_at,
+            }
+            for participation in participations
+        ],
+        "open_ballot_votes": [
+            {
+                "poll": ballot.poll_id,
+                "title": ballot.poll.title,
+                "apartment": ballot.apartment,
+                "answers": [
+                    {
+                        "question": answer.question.text,
+                        "option": answer.option.text if answer.option else None,
+                        "value": answer.value,
+                        "text": answer.text,
+                    }
+                    for answer in ballot.answers.all()
+                ],
+            }
+            for ballot in open_ballots
+        ],
+        "surveys_created": list(
+            Poll.objects.filter(created_by=user, scope=Scope.BUILDING)
+            .order_by("pk")
+            .values("id", "title", "created_at", "opens_at", "closes_at")
+        ),
+        "survey_reports": list(
+            SurveyReport.objects.filter(user=user)
+            .order_by("pk")
+            .values("poll_id", "reason", "created_at")
+        ),
+        "exports_downloaded": list(
+            ExportRecord.objects.filter(user=user)
+            .order_by("pk")
+            .values("poll_id", "kind", "file_name", "created_at")
+        ),
+    }

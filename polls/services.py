@@ -891,3 +891,15 @@ def _participants_notify(*, poll_id: int, batch_size: int, **notification) -> No
         if not boundary:
             return
         after = boundary[0]
+
+
+# --- erasing a resident's personal data (accounts/privacy.py, docs/decisions/0010) -------------
+
+
+def personal_data_erase(*, user: User) -> None:
+    """Inside the caller's transaction: open-ballot votes forget their voter (the one change
+    the append-only ballots allow; the ballot stays counted, as every secret ballot does), and
+    reports of surveys keep counting without the resident's words. Participations stay: they
+    make the turnout and keep the anonymised account from voting twice."""
+    Ballot.objects.filter(voter=user).update(voter=None)
+    SurveyReport.objects.filter(user=user).update(reason="")

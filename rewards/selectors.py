@@ -96,3 +96,33 @@ def wallet_mismatches() -> list[WalletMismatch]:
     with connection.cursor() as cursor:
         cursor.execute(WALLET_MISMATCHES_SQL, {"spending": [str(r) for r in SPENDING_REASONS]})
         return [WalletMismatch(*row) for row in cursor.fetchall()]
+
+
+def personal_data(*, user: User) -> dict:
+    """The resident's points (the wallet and every ledger entry), rewards taken with their
+    vouchers, and achievements, for their data export (accounts/privacy.py)."""
+    wallet = Wallet.objects.filter(user_id=user.pk).first()
+    return {
+        "balance": wallet.balance if wallet else 0,
+        "points_earned": wallet.lifetime if wallet else 0,
+        "ledger": list(
+            ledger_history(user=user)
+            .reverse()
+            .values("amount", "reason", "source", "comment", "created_at")
+        ),
+        "redemptions": [
+            {
+                "reward": redemption.reward.title,
+                "cost": redemption.cost,
+                "voucher": redemption.voucher,
+                "status": redemption.status,
+                "redeemed_at": redemption.created_at,
+                "closed_at": redemption.closed_at,
+                "cancel_reason": redemption.cancel_reason,
+            }
+            for redemption in resident_redemptions(user=user).order_by("pk")
+        ],
+        "achievements": list(
+            resident_achievements(user=user).order_by("pk").values("kind", "period", "created_at")
+        ),
+    }

@@ -7,18 +7,26 @@ from django.utils import timezone
 from polls.ballot_log import ballot_log_checkpoint
 from polls.models import Ballot, Poll, PollStatus, TreeHead
 from polls.tasks import refresh_live_results
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import UserFactory, totp_code
 from tests.browser.journey import ADMIN_WIDGETS, check_page
 from tests.civic.factories import BuildingFactory
 
 PASSWORD = "correct horse battery"  # UserFactory's password
 
 
-def sign_in(page, base_url, email):
+def sign_in(page, base_url, email, *, staff=False, test_name=""):
+    """Log in through the form; staff then type the code their authenticator app shows
+    (tests' staff have the app with TOTP_SECRET), checked as a page when ``test_name``."""
     page.goto(f"{base_url}/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
+    if staff:
+        page.wait_for_url(f"{base_url}/accounts/2fa/authenticate/")
+        if test_name:
+            check_page(page, "0-second-factor", test_name=test_name)
+        page.fill("input[name=code]", totp_code())
+        page.click("main form button[type=submit]")
     page.wait_for_url(f"{base_url}/")
 
 
@@ -36,10 +44,7 @@ def add_question(page, index, text, kind, options=(), **settings):
 
 
 def build_poll_in_admin(page, base_url, district_name) -> Poll:
-    page.goto(f"{base_url}/admin/login/")
-    page.fill("input[name=username]", "admin@example.org")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
+    sign_in(page, base_url, "admin@example.org", staff=True, test_name="admin")
     page.goto(f"{base_url}/admin/polls/poll/add/")
     page.fill("[name=title]", "Где поставить новые скамейки?")
     page.fill("[name=description]", "Район выбирает места для скамеек.")

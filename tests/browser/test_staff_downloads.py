@@ -26,7 +26,7 @@ def test_staff_downloads_every_csv_from_the_dashboard(live_server, new_page, cit
     analyst = UserFactory(is_staff=True)
     analyst.groups.add(Group.objects.get(name=CITY_STAFF))
     page = new_page()
-    sign_in(page, live_server.url, analyst.email)
+    sign_in(page, live_server.url, analyst.email, staff=True)
     page.goto(f"{live_server.url}/staff/")
     check_page(page, "1-overview", test_name="staff")
     page.click("text=Парки")
