@@ -226,7 +226,6 @@ class DecisionFilterForm(forms.Form):
         required=False,
         queryset=Okrug.objects.order_by("name"),
         empty_label=gettext_lazy("All okrugs"),
-        help_text=gettext_lazy("Polls held in the okrug or its districts."),
     )
     scope = forms.ChoiceField(
         label=gettext_lazy("Poll for"),

@@ -11,7 +11,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from civic.codes import random_code
 from civic.models import Building, District, Okrug
@@ -500,7 +502,7 @@ class DecisionStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
     IN_PROGRESS = "in_progress", _("In progress")
     DONE = "done", _("Done")
-    DECLINED = "declined", _("Declined")
+    DECLINED = "declined", pgettext_lazy("decision", "Declined")
 
 
 class Decision(models.Model):
@@ -554,7 +556,7 @@ class Decision(models.Model):
         indexes = [models.Index(fields=["status"], name="decision_status")]
 
     def __str__(self) -> str:
-        return self.text[:80]
+        return Truncator(self.text).chars(60)
 
 
 class DecisionUpdate(models.Model):
