@@ -308,7 +308,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"DecisionStatusEnum": "polls.models.DecisionStatus"},
+    "ENUM_NAME_OVERRIDES": {
+        "DecisionStatusEnum": "polls.models.DecisionStatus",
+        # Three choice sets share the field name "kind": each gets its own name.
+        "QuestionKindEnum": "polls.models.QuestionKind",
+        "DiscussionPostKindEnum": "discussions.models.PostKind",
+        "DiscussionDocumentKindEnum": ["pdf", "image"],
+    },
 }
 
 # Structured logs: one JSON object per line on stdout.

@@ -28,11 +28,11 @@ from discussions.selectors import (
 from discussions.serializers import (
     DiscussionCardSerializer,
     DiscussionDetailSerializer,
-    PostInputSerializer,
-    PostSerializer,
-    ReplyInputSerializer,
-    ReportInputSerializer,
-    SupportOutputSerializer,
+    DiscussionPostInputSerializer,
+    DiscussionPostSerializer,
+    DiscussionReplyInputSerializer,
+    DiscussionReportInputSerializer,
+    DiscussionSupportOutputSerializer,
 )
 from discussions.services import (
     DiscussionError,
@@ -76,7 +76,7 @@ def _post(post_id: int) -> Post:
 def _created(post: Post, request) -> Response:
     post_as_seen(post, request.user)
     post.reported = False
-    return Response(PostSerializer(post).data, status=status.HTTP_201_CREATED)
+    return Response(DiscussionPostSerializer(post).data, status=status.HTTP_201_CREATED)
 
 
 class DiscussionListView(generics.ListAPIView):
@@ -124,11 +124,13 @@ class PostCreateView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_scope = "comment"
 
-    @extend_schema(request=PostInputSerializer, responses={201: PostSerializer, **ERRORS})
+    @extend_schema(
+        request=DiscussionPostInputSerializer, responses={201: DiscussionPostSerializer, **ERRORS}
+    )
     def post(self, request, discussion_id: int):
         """Post a comment or a proposal (residents of the area, while the discussion is open)."""
         discussion = _discussion(discussion_id)
-        body = PostInputSerializer(data=request.data)
+        body = DiscussionPostInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             post = post_create(
@@ -146,12 +148,14 @@ class ReplyView(APIView):
     permission_classes = [IsAuthenticated]
     throttle_scope = "comment"
 
-    @extend_schema(request=ReplyInputSerializer, responses={201: PostSerializer, **ERRORS})
+    @extend_schema(
+        request=DiscussionReplyInputSerializer, responses={201: DiscussionPostSerializer, **ERRORS}
+    )
     def post(self, request, post_id: int):
         """Reply to a post. Replies go one level deep: a reply to a reply joins the thread of
         the top-level post (``reply_to`` in the answer says which)."""
         to = _post(post_id)
-        body = ReplyInputSerializer(data=request.data)
+        body = DiscussionReplyInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             reply = reply_create(
@@ -165,7 +169,7 @@ class ReplyView(APIView):
 class SupportView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=None, responses={201: SupportOutputSerializer, **ERRORS})
+    @extend_schema(request=None, responses={201: DiscussionSupportOutputSerializer, **ERRORS})
     def post(self, request, post_id: int):
         """Support a proposal, once; not your own."""
         post = _post(post_id)
@@ -174,18 +178,19 @@ class SupportView(APIView):
         except (DiscussionError, AccountSuspended) as error:
             raise _refusal(error) from error
         return Response(
-            SupportOutputSerializer({"supports": supports}).data, status=status.HTTP_201_CREATED
+            DiscussionSupportOutputSerializer({"supports": supports}).data,
+            status=status.HTTP_201_CREATED,
         )
 
 
 class ReportView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(request=ReportInputSerializer, responses={204: None, **ERRORS})
+    @extend_schema(request=DiscussionReportInputSerializer, responses={204: None, **ERRORS})
     def post(self, request, post_id: int):
         """Report a post to the city's moderators; once each."""
         post = _post(post_id)
-        body = ReportInputSerializer(data=request.data)
+        body = DiscussionReportInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             post_report(user=request.user, post=post, reason=body.validated_data["reason"])

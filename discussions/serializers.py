@@ -42,7 +42,7 @@ class DiscussionCardSerializer(DiscussionFieldsSerializer):
     proposal_count = serializers.IntegerField(source="discussion.proposal_count")
 
 
-class DocumentSerializer(serializers.Serializer):
+class DiscussionDocumentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     kind = serializers.SerializerMethodField()
@@ -56,12 +56,12 @@ class DocumentSerializer(serializers.Serializer):
         return self.context["request"].build_absolute_uri(document.file.url)
 
 
-class AnswerSerializer(serializers.Serializer):
+class DiscussionAnswerSerializer(serializers.Serializer):
     text = serializers.CharField(source="answer")
     answered_at = serializers.DateTimeField()
 
 
-class PostSerializer(serializers.Serializer):
+class DiscussionPostSerializer(serializers.Serializer):
     """A post as this visitor may see it: a hidden post's text and reason are for its
     author only; an erased post has neither text nor author."""
 
@@ -89,49 +89,49 @@ class PostSerializer(serializers.Serializer):
         return post.erased_at is not None
 
 
-class ThreadSerializer(PostSerializer):
+class DiscussionThreadSerializer(DiscussionPostSerializer):
     """A top-level post with its supports (proposals), official answer and replies."""
 
     supports = serializers.IntegerField(source="support_count")
     supported = serializers.BooleanField()
     official_answer = serializers.SerializerMethodField()
-    replies = PostSerializer(many=True, source="replies.all")
+    replies = DiscussionPostSerializer(many=True, source="replies.all")
 
-    @extend_schema_field(AnswerSerializer(allow_null=True))
+    @extend_schema_field(DiscussionAnswerSerializer(allow_null=True))
     def get_official_answer(self, post) -> dict | None:
-        return AnswerSerializer(post).data if post.answer else None
+        return DiscussionAnswerSerializer(post).data if post.answer else None
 
 
-class TopProposalSerializer(serializers.Serializer):
+class DiscussionTopProposalSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     post = serializers.IntegerField(source="post_id")
     supports = serializers.IntegerField()
 
 
-class SummarySerializer(serializers.Serializer):
+class DiscussionSummarySerializer(serializers.Serializer):
     participants = serializers.IntegerField()
     comments = serializers.IntegerField()
     replies = serializers.IntegerField()
     proposals = serializers.IntegerField()
     supports = serializers.IntegerField()
     published_at = serializers.DateTimeField()
-    top = TopProposalSerializer(many=True, source="top.all")
+    top = DiscussionTopProposalSerializer(many=True, source="top.all")
 
 
-class PostPageSerializer(serializers.Serializer):
+class DiscussionPostPageSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
-    results = ThreadSerializer(many=True)
+    results = DiscussionThreadSerializer(many=True)
 
 
 class DiscussionDetailSerializer(DiscussionFieldsSerializer):
     description = serializers.CharField(source="discussion.description")
-    documents = DocumentSerializer(many=True, source="discussion.documents.all")
-    summary = SummarySerializer(allow_null=True)
+    documents = DiscussionDocumentSerializer(many=True, source="discussion.documents.all")
+    summary = DiscussionSummarySerializer(allow_null=True)
     posts = serializers.SerializerMethodField()
 
-    @extend_schema_field(PostPageSerializer)
+    @extend_schema_field(DiscussionPostPageSerializer)
     def get_posts(self, page) -> dict:
         posts = page.posts
         request = self.context["request"]
@@ -139,7 +139,7 @@ class DiscussionDetailSerializer(DiscussionFieldsSerializer):
         def link(number):
             return request.build_absolute_uri(f"{request.path}?page={number}")
 
-        return PostPageSerializer(
+        return DiscussionPostPageSerializer(
             {
                 "count": posts.paginator.count,
                 "next": link(posts.next_page_number()) if posts.has_next() else None,
@@ -150,18 +150,18 @@ class DiscussionDetailSerializer(DiscussionFieldsSerializer):
         ).data
 
 
-class PostInputSerializer(StrictSerializer):
+class DiscussionPostInputSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=PostKind.choices)
     text = serializers.CharField(max_length=POST_MAX_LENGTH)
 
 
-class ReplyInputSerializer(StrictSerializer):
+class DiscussionReplyInputSerializer(StrictSerializer):
     text = serializers.CharField(max_length=POST_MAX_LENGTH)
 
 
-class ReportInputSerializer(StrictSerializer):
+class DiscussionReportInputSerializer(StrictSerializer):
     reason = serializers.ChoiceField(choices=ReportReason.choices)
 
 
-class SupportOutputSerializer(serializers.Serializer):
+class DiscussionSupportOutputSerializer(serializers.Serializer):
     supports = serializers.IntegerField()
