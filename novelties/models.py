@@ -231,11 +231,11 @@ class Rating(models.Model):
             ),
         ]
         indexes = [
-            # Averages and distributions read only this index (index-only scans).
+            # The latest comments of a novelty's counted ratings.
             models.Index(
-                fields=["novelty", "stars"],
-                condition=Q(excluded_at__isnull=True),
-                name="rating_counted",
+                fields=["novelty", "-updated_at"],
+                condition=Q(excluded_at__isnull=True) & ~Q(comment=""),
+                name="rating_latest_comments",
             ),
             # The daily limit and the suspicious-ratings report.
             models.Index(fields=["user", "created_at"], name="rating_user_time"),
@@ -244,3 +244,33 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.novelty_id}: {self.stars}★"
+
+
+STAR_COUNT_SHARDS = 16
+
+
+class StarCount(models.Model):
+    """How many counted ratings gave ``stars`` to ``novelty``, in one of
+    ``STAR_COUNT_SHARDS`` shards (the rating's id modulo the shard count).
+
+    Kept by a database trigger on ``Rating`` (migration 0003), in the transaction that
+    inserts, changes, excludes, includes or deletes a rating, so it cannot drift from the
+    ratings whatever writes them. Sharded so that residents rating one novelty at once
+    change different rows instead of queueing for one. Never written by Python code.
+    """
+
+    novelty = models.ForeignKey(Novelty, on_delete=models.CASCADE, related_name="+")
+    stars = models.PositiveSmallIntegerField()
+    shard = models.PositiveSmallIntegerField()
+    count = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["novelty", "stars", "shard"], name="star_count_one_per_shard"
+            ),
+            models.CheckConstraint(condition=Q(count__gte=0), name="star_count_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.novelty_id}: {self.stars}★ × {self.count}"

@@ -79,6 +79,10 @@ def novelty_rate(
         created = rating is None
         if created:
             _check_daily_limit(user=user, now=now)
+        # Points first: the rating's write changes a shared count (a trigger), whose row
+        # lock is then held only until the commit right after.
+        points = _points_award(user=user, novelty=novelty)
+        if created:
             rating = Rating.objects.create(
                 novelty=novelty,
                 user=user,
@@ -90,7 +94,6 @@ def novelty_rate(
         else:
             rating.stars, rating.comment, rating.updated_at = stars, comment, now
             rating.save(update_fields=["stars", "comment", "updated_at"])
-        points = _points_award(user=user, novelty=novelty)
     return RatingSaved(rating=rating, created=created, points=points)
 
 

@@ -5,10 +5,11 @@ from datetime import timedelta
 
 import factory
 from django.core.files.base import ContentFile
+from django.db.models import Count, Sum
 from django.utils import timezone
 from PIL import Image
 
-from novelties.models import Category, Novelty, NoveltyPhoto, Rating
+from novelties.models import Category, Novelty, NoveltyPhoto, Rating, StarCount
 from tests.accounts.factories import UserFactory
 
 
@@ -48,3 +49,20 @@ class RatingFactory(factory.django.DjangoModelFactory):
     novelty = factory.SubFactory(NoveltyFactory)
     user = factory.SubFactory(UserFactory)
     stars = 4
+
+
+def counts_of_ratings() -> dict[tuple[int, int], int]:
+    """(novelty, stars) -> counted ratings, recounted from the ratings themselves."""
+    rows = (
+        Rating.objects.filter(excluded_at__isnull=True)
+        .values_list("novelty_id", "stars")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    return {(novelty_id, stars): n for novelty_id, stars, n in rows}
+
+
+def counts_kept() -> dict[tuple[int, int], int]:
+    """(novelty, stars) -> counted ratings, as the trigger keeps them in StarCount."""
+    rows = StarCount.objects.values_list("novelty_id", "stars").annotate(n=Sum("count")).order_by()
+    return {(novelty_id, stars): n for novelty_id, stars, n in rows if n}

@@ -11,7 +11,7 @@ from novelties.selectors import rating_stats
 from novelties.services import RatingRefused, novelty_rate
 from rewards.models import LedgerEntry, Wallet
 from tests.accounts.factories import UserFactory
-from tests.novelties.factories import NoveltyFactory
+from tests.novelties.factories import NoveltyFactory, counts_kept, counts_of_ratings
 
 
 def run_at_once(tasks: list[Callable[[], str]]) -> list[str]:
@@ -73,6 +73,29 @@ def test_averages_stay_exact_when_many_residents_rate_at_once():
     assert outcomes == ["created"] * 20
     stats = rating_stats(novelty_ids=[novelty.pk])[novelty.pk]
     assert (stats.count, stats.counts, stats.average) == (20, (4, 4, 4, 4, 4), 3.0)
+    assert counts_kept() == counts_of_ratings()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_changes_in_both_directions_keep_the_counts_exact():
+    """Forty residents change their ratings at once, half from 1 to 5 stars and half from 5
+    to 1, while ten more rate for the first time: no deadlock on the shared counts (each
+    change locks its counts in the order of stars), and the counts equal a recount."""
+    novelty = NoveltyFactory()
+    low, high = UserFactory.create_batch(20), UserFactory.create_batch(20)
+    for resident in low:
+        novelty_rate(user=resident, novelty=novelty, stars=1)
+    for resident in high:
+        novelty_rate(user=resident, novelty=novelty, stars=5)
+    newcomers = UserFactory.create_batch(10)
+    outcomes = run_at_once(
+        [rate(resident, novelty, 5) for resident in low]
+        + [rate(resident, novelty, 1) for resident in high]
+        + [rate(resident, novelty, 3) for resident in newcomers]
+    )
+    assert sorted(outcomes) == ["changed"] * 40 + ["created"] * 10
+    assert rating_stats(novelty_ids=[novelty.pk])[novelty.pk].counts == (20, 0, 10, 0, 20)
+    assert counts_kept() == counts_of_ratings()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -23,7 +23,12 @@ from novelties.services import (
 )
 from rewards.models import LedgerEntry, Reason
 from tests.accounts.factories import UserFactory
-from tests.novelties.factories import NoveltyFactory, RatingFactory
+from tests.novelties.factories import (
+    NoveltyFactory,
+    RatingFactory,
+    counts_kept,
+    counts_of_ratings,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -191,6 +196,7 @@ def test_excluded_ratings_stop_counting_and_count_again_when_included():
 
     assert ratings_include(rating_ids=[rating.pk for rating in [honest, *farmed]]) == 3
     assert rating_stats(novelty_ids=[novelty.pk])[novelty.pk].average == 4.25
+    assert counts_kept() == counts_of_ratings()
     assert not Rating.objects.filter(excluded_at__isnull=False).exists()
     assert set(Rating.objects.values_list("exclusion_reason", flat=True)) == {""}
 
@@ -232,3 +238,22 @@ def test_personal_data_lists_own_ratings_and_erasure_keeps_only_anonymous_stars(
     assert (erased.user, erased.comment) == (None, "")
     assert Rating.objects.get(user=other).comment == "Мало скамеек"
     assert rating_stats(novelty_ids=[novelty.pk])[novelty.pk].count == 2
+    assert counts_kept() == counts_of_ratings()
+
+
+def test_the_counts_follow_every_write_of_a_rating():
+    """The trigger keeps the counts equal to a recount through inserts, changes of stars,
+    changes of the comment only, exclusions, inclusions and deletions."""
+    admin = UserFactory(is_staff=True)
+    novelties = NoveltyFactory.create_batch(2)
+    ratings = [RatingFactory(novelty=novelties[i % 2], stars=i % 5 + 1) for i in range(12)]
+    assert counts_kept() == counts_of_ratings()
+    Rating.objects.filter(pk=ratings[0].pk).update(stars=5)
+    Rating.objects.filter(pk=ratings[1].pk).update(comment="только комментарий")
+    ratings_exclude(rating_ids=[r.pk for r in ratings[2:6]], by=admin, reason="проверка")
+    Rating.objects.filter(pk=ratings[3].pk).update(stars=1)  # excluded: counts nothing
+    assert counts_kept() == counts_of_ratings()
+    ratings_include(rating_ids=[ratings[3].pk, ratings[4].pk])
+    Rating.objects.filter(pk__in=[ratings[7].pk, ratings[8].pk]).delete()
+    assert counts_kept() == counts_of_ratings()
+    assert sum(counts_kept().values()) == 12 - 2 - 2
