@@ -18,6 +18,8 @@ from django.utils.translation import gettext_lazy
 
 from accounts.groups import CITY_ADMINS
 from accounts.models import User
+from audit.models import AuditAction
+from audit.services import audit_record
 from polls import exports
 from polls.escrow import latest_flag_run
 from polls.models import BallotFlagRun, ExportKind, Phase, Poll, Scope
@@ -214,6 +216,7 @@ def recount_csv(request: HttpRequest, poll_id: int) -> HttpResponse:
     result = context["recount"]
     separator = exports.SEPARATORS[context["choice"].cleaned_data["sep"] or "comma"]
     file_name = exports.export_file_name(result.poll, "recount", today=timezone.localdate())
+    audit_record(actor=request.user, action=AuditAction.DOWNLOAD, obj=result.poll, detail=file_name)
     body = exports.csv_stream(recount_rows(result), separator=separator)
     response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{file_name}"'

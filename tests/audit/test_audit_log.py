@@ -236,10 +236,11 @@ def test_a_residency_claim_decided_in_the_admin_is_recorded(client, superuser):
 
 
 def test_staff_downloads_are_recorded(client, superuser, city_groups):
-    """A poll's CSV export, a batch of residency codes and a discussion's summary: who
-    took which file."""
+    """A poll's CSV export and recount, a batch of residency codes and a discussion's
+    summary: who took which file."""
     poll = three_question_poll()
     client.get(reverse("staff_export", args=[poll.pk, "results"]))
+    assert client.get(reverse("staff_recount_csv", args=[poll.pk])).status_code == 200
     batch = residency_codes_generate(
         buildings=[BuildingFactory(apartments=2)], label="Тверская", created_by=superuser
     )
@@ -255,12 +256,14 @@ def test_staff_downloads_are_recorded(client, superuser, city_groups):
     downloads = entries(action=AuditAction.DOWNLOAD)
     assert [(entry.object_repr, entry.actor) for entry in downloads] == [
         (poll.title, superuser),
+        (poll.title, superuser),
         ("Тверская", superuser),
         ("Тверская", superuser),
         ("Набережная", superuser),
     ]
     assert re.fullmatch(rf"poll-{poll.pk}-results-.*\.csv", downloads[0].detail)
-    assert downloads[1].detail == f"residency-codes-{batch.pk}.csv"
+    assert re.fullmatch(rf"poll-{poll.pk}-recount-.*\.csv", downloads[1].detail)
+    assert downloads[2].detail == f"residency-codes-{batch.pk}.csv"
 
 
 def test_entries_cannot_be_changed_or_deleted_even_in_sql(superuser):
@@ -362,3 +365,22 @@ def test_the_changelist_takes_the_same_number_of_queries_for_many_entries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
 
+
+def test_suspending_and_reinstating_accounts_are_recorded(client, superuser):
+    """The suspension page (outside the admin's own forms) and the reinstate action."""
+    resident = UserFactory()
+    response = client.post(
+        reverse("admin:accounts_user_suspend"),
+        {"accounts": [resident.pk], "reason": "40 аккаунтов с одного адреса за час"},
+    )
+    assert response.status_code == 302
+    (suspended,) = entries(action=AuditAction.ADMIN_ACTION)
+    assert (suspended.object_id, suspended.actor) == (str(resident.pk), superuser)
+    assert suspended.before["suspended_at"] is None and suspended.after["suspended_at"]
+    assert suspended.after["suspension_reason"] == "40 аккаунтов с одного адреса за час"
+    client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "reinstate_accounts", "_selected_action": [resident.pk]},
+    )
+    reinstated = entries(action=AuditAction.ADMIN_ACTION)[-1]
+    assert reinstated.before["suspended_at"] and reinstated.after["suspended_at"] is None
