@@ -56,9 +56,9 @@ from polls.rules import (
     vote_refusal,
 )
 from polls.selectors import vote_state
-from polls.validation import AnswerInput, ballot_answers
+from polls.validation import AnswerInput, InvalidBallot, ballot_answers
 from rewards.models import Reason
-from rewards.services import points_award_for_vote
+from rewards.services import VOTE_CREDITS_SQL, vote_credits
 
 # A vote's statements may run this long; closing waits longer than that after closes_at, so a
 # vote that was accepted just before closes_at has committed before the final tally reads.
@@ -107,83 +107,124 @@ def age_band(*, user: User, now: datetime) -> str:
 
 
 def ballot_cast(*, user: User, poll: Poll, answers: list[AnswerInput]) -> CastBallot:
-    """Record that ``user`` voted and, unlinkably, what they chose; in one transaction.
+    """Record that ``user`` voted and, unlinkably, what they chose; in one statement.
 
-    ``poll`` comes from ``selectors.poll_with_questions``; ``user`` with its home district.
-    Raises ``VoteRefused`` (suspended, time, scope, age, already voted) or
-    ``InvalidBallot``; writes nothing then. The query count does not depend on the number of
-    questions. The unique constraint on participation, not a lock, stops a second vote, even
-    a simultaneous one. The participation keeps the receipt sealed to the audit key
-    (docs/decisions/0009).
+    ``poll`` comes from ``selectors.poll_with_questions``; ``user`` from
+    ``accounts.selectors.resident_with_home``. Raises ``VoteRefused`` (suspended, time,
+    scope, age, already voted) or ``InvalidBallot``; writes nothing then. The unique
+    constraint on participation, not a lock, stops a second vote, even a simultaneous one.
+    The participation keeps the receipt sealed to the audit key (docs/decisions/0009).
+
+    The vote is one round trip to the database (bench/vote_load.py). Whether the resident
+    voted before is not asked first — the participation's insert finds out — but only when
+    a vote is refused, so that a resident who voted hears that before any reason that
+    ``vote_refusal`` ranks after it, or before a mistake in the ballot.
     """
     now = timezone.now()
+    if vote_refusal(user=user, poll=poll, has_voted=False, now=now):
+        raise VoteRefused(_refusal(user=user, poll=poll, now=now))
+    try:
+        rows = ballot_answers(questions=list(poll.questions.all()), answers=answers)
+    except InvalidBallot:
+        refusal = _refusal(user=user, poll=poll, now=now)
+        if refusal:
+            raise VoteRefused(refusal) from None
+        raise
+    receipt = new_receipt()
+    with connection.cursor() as cursor:
+        cursor.execute(VOTE_SQL, _vote_parameters(user, poll, rows, receipt=receipt, now=now))
+        cursor.nextset()  # past the statement timeout's SELECT
+        if not cursor.fetchone()[0]:
+            raise VoteRefused(_refusal_of_the_insert(user=user, poll=poll))
+    return CastBallot(receipt=receipt, points=poll.points)
+
+
+def _refusal(*, user: User, poll: Poll, now: datetime) -> Refusal | None:
     voted = vote_state(user=user, poll=poll)
-    refusal = vote_refusal(
+    return vote_refusal(
         user=user,
         poll=poll,
         has_voted=voted.has_voted,
         apartment_voted=voted.apartment_voted,
         now=now,
     )
-    if refusal:
-        raise VoteRefused(refusal)
-    rows = ballot_answers(questions=list(poll.questions.all()), answers=answers)
-    receipt = new_receipt()
-    sealed = receipt_seal(receipt)
-    with transaction.atomic():
-        _limit_statement_time()
-        _participation_create(user=user, poll=poll, now=now, sealed_receipt=sealed)
-        snapshot = _voter_snapshot(user=user, poll=poll, now=now)
-        ballot = Ballot.objects.create(poll=poll, receipt=receipt, **snapshot)
-        for row in rows:
-            row.ballot = ballot
-        Answer.objects.bulk_create(rows)
-        reason = Reason.BUILDING_SURVEY if poll.is_survey else Reason.VOTE
-        points_award_for_vote(user=user, poll_id=poll.pk, points=poll.points, reason=reason)
-    return CastBallot(receipt=ballot.receipt, points=poll.points)
 
 
-def _limit_statement_time() -> None:
-    """Bound each statement of the vote, so closing can wait a known grace period for it."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('statement_timeout', %s, true)", [str(VOTE_STATEMENT_TIMEOUT_MS)]
-        )
-
-
-# The unique constraints (one per resident; one per apartment where chosen) decide; a
-# refused insert returns no row instead of raising, so the vote needs no savepoint. The
-# voter's row is read with a KEY SHARE lock (the foreign key takes it anyway): a suspension
-# (FOR UPDATE) either waits for this vote or, if first, leaves no unsuspended row to insert.
-PARTICIPATION_INSERT_SQL = """
-    INSERT INTO polls_participation
-        (user_id, poll_id, voted_at, apartment, one_per_apartment, sealed_receipt)
-    SELECT u.id, %s, %s, %s, %s, %s
-    FROM accounts_user u
-    WHERE u.id = %s AND u.suspended_at IS NULL
-    FOR KEY SHARE
-    ON CONFLICT DO NOTHING
-    RETURNING id
+# The whole vote in one round trip: PostgreSQL runs a query string of several statements as
+# one transaction, so it is written whole or not at all. The first statement bounds the
+# second's time (closing waits a grace period longer than that, CLOSE_GRACE). The unique
+# constraints on participation (one per resident; one per apartment where chosen) decide: a
+# refused insert returns no row, and then nothing else is written. The voter's row is read
+# with a KEY SHARE lock (the foreign key takes it anyway): a suspension (FOR UPDATE) either
+# waits for this vote or, if first, leaves no unsuspended row to insert. The ballot and its
+# answers get random ids and no time; the participation holds the receipt only sealed.
+VOTE_SQL = (
+    """
+    SELECT set_config('statement_timeout', %(timeout)s, true);
+    WITH participation AS (
+        INSERT INTO polls_participation
+            (user_id, poll_id, voted_at, apartment, one_per_apartment, sealed_receipt)
+        SELECT u.id, %(poll)s, %(now)s, %(apartment)s, %(per_apartment)s, %(sealed_receipt)s
+        FROM accounts_user u
+        WHERE u.id = %(user)s AND u.suspended_at IS NULL
+        FOR KEY SHARE
+        ON CONFLICT DO NOTHING
+        RETURNING id
+    ),
+    ballot AS (
+        INSERT INTO polls_ballot
+            (id, poll_id, receipt, okrug_id, district_id, age_band, gender, voter_id, apartment)
+        SELECT gen_random_uuid(), %(poll)s, %(receipt)s, %(okrug)s, %(district)s,
+               %(age_band)s, %(gender)s, %(voter)s, %(voter_apartment)s
+        FROM participation
+        RETURNING id
+    ),
+    answers AS (
+        INSERT INTO polls_answer (id, ballot_id, question_id, option_id, value, text)
+        SELECT gen_random_uuid(), ballot.id, a.question, a.option, a.value, a.text
+        FROM ballot, unnest(
+            %(questions)s::bigint[], %(options)s::bigint[], %(values)s::smallint[],
+            %(texts)s::text[]
+        ) AS a (question, option, value, text)
+    ),
+    """  # noqa: S608 (constants only)
+    + VOTE_CREDITS_SQL.format(counted="participation")
+    + """
+    SELECT count(*) FROM participation
 """
+)
 
 
-def _participation_create(*, user: User, poll: Poll, now: datetime, sealed_receipt: bytes) -> None:
-    """The database lets one participation per resident in, and in a one-vote-per-apartment
-    survey one per apartment: the first vote from an apartment counts."""
-    apartment = user.verified_apartment if poll.is_survey else ""
-    per_apartment = poll.per_apartment  # only surveys have it (a CHECK)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            PARTICIPATION_INSERT_SQL,
-            [poll.pk, now, apartment, per_apartment, sealed_receipt, user.pk],
-        )
-        if cursor.fetchone() is not None:
-            return
+def _vote_parameters(
+    user: User, poll: Poll, rows: list[Answer], *, receipt: str, now: datetime
+) -> dict:
+    reason = Reason.BUILDING_SURVEY if poll.is_survey else Reason.VOTE
+    return {
+        "timeout": str(VOTE_STATEMENT_TIMEOUT_MS),
+        "user": user.pk,
+        "poll": poll.pk,
+        "now": now,
+        "apartment": user.verified_apartment if poll.is_survey else "",
+        "per_apartment": poll.per_apartment,  # only surveys have it (a CHECK)
+        "sealed_receipt": receipt_seal(receipt),
+        "receipt": receipt,
+        **_voter_snapshot(user=user, poll=poll, now=now),
+        "questions": [row.question_id for row in rows],
+        "options": [row.option_id for row in rows],
+        "values": [row.value for row in rows],
+        "texts": [row.text for row in rows],
+        **vote_credits(user=user, poll_id=poll.pk, points=poll.points, reason=reason),
+    }
+
+
+def _refusal_of_the_insert(*, user: User, poll: Poll) -> Refusal:
+    """Why the participation's insert found no place: suspended on the way, voted, or a
+    flatmate voted first in a one-vote-per-apartment survey."""
     if User.objects.filter(pk=user.pk, suspended_at__isnull=False).exists():
-        raise VoteRefused(suspended_refusal())  # suspended while this vote was on its way
+        return suspended_refusal()
     if Participation.objects.filter(user=user, poll=poll).exists():
-        raise VoteRefused(Refusal("already_voted", str(ALREADY_VOTED)))
-    raise VoteRefused(Refusal("apartment_voted", str(APARTMENT_VOTED)))
+        return Refusal("already_voted", str(ALREADY_VOTED))
+    return Refusal("apartment_voted", str(APARTMENT_VOTED))
 
 
 def _voter_snapshot(*, user: User, poll: Poll, now: datetime) -> dict:
@@ -193,15 +234,18 @@ def _voter_snapshot(*, user: User, poll: Poll, now: datetime) -> dict:
     and an open-ballot survey keeps who voted, for the neighbours to see.
     """
     district = user.home_building.district if user.home_building else None
-    snapshot = {"district": district, "okrug_id": district.okrug_id if district else None}
+    snapshot = {
+        "district": district.pk if district else None,
+        "okrug": district.okrug_id if district else None,
+        "age_band": AgeBand.UNKNOWN,
+        "gender": "",
+        "voter": None,
+        "voter_apartment": "",
+    }
     if not poll.is_survey:
-        return snapshot | {
-            "age_band": age_band(user=user, now=now),
-            "gender": user.gender,
-        }
-    snapshot["age_band"] = AgeBand.UNKNOWN
+        return snapshot | {"age_band": age_band(user=user, now=now), "gender": user.gender}
     if poll.open_ballot:
-        snapshot |= {"voter": user, "apartment": user.verified_apartment}
+        snapshot |= {"voter": user.pk, "voter_apartment": user.verified_apartment}
     return snapshot
 
 

@@ -174,21 +174,52 @@ def _wallet_change(*, user_id: int, amount: int, earned: int) -> None:
         raise InsufficientPoints(_("You do not have enough points.")) from error
 
 
-def points_award_for_vote(
-    *, user: User, poll_id: int, points: int, reason: str = Reason.VOTE
-) -> None:
-    """Everything a vote earns, inside the vote's transaction: the poll's points, and on a
-    resident's first vote the invitation bonus for them and for who invited them."""
+def vote_credits(*, user: User, poll_id: int, points: int, reason: str = Reason.VOTE) -> dict:
+    """Everything a vote earns, as the parameters of ``VOTE_CREDITS_SQL``: the poll's
+    points, and on a resident's first vote the invitation bonus for them and for who
+    invited them (every one of them earned, so it counts for the level too)."""
+    credits = []
     if points:
-        points_award(
-            user_id=user.pk,
-            amount=points,
-            award=Award(reason, key=f"vote:{poll_id}", source=f"poll:{poll_id}"),
-        )
+        credits.append((user.pk, points, Award(reason, f"vote:{poll_id}", f"poll:{poll_id}")))
     if user.invited_by_id:
         invite = Award(Reason.INVITE, key=f"invite:{user.pk}", source=f"user:{user.pk}")
-        points_award(user_id=user.invited_by_id, amount=POINTS_INVITE, award=invite)
-        points_award(user_id=user.pk, amount=POINTS_INVITE, award=invite)
+        credits += [(user.invited_by_id, POINTS_INVITE, invite), (user.pk, POINTS_INVITE, invite)]
+    return {
+        "credit_users": [user_id for user_id, _, _ in credits],
+        "credit_amounts": [amount for _, amount, _ in credits],
+        "credit_reasons": [award.reason for _, _, award in credits],
+        "credit_keys": [award.key for _, _, award in credits],
+        "credit_sources": [award.source for _, _, award in credits],
+    }
+
+
+# A vote's credits as two data-modifying CTEs of the vote's one statement (polls.services
+# .ballot_cast), written only if the CTE named by ``{counted}`` returns a row (the vote went
+# in). The rules of _ledger_write: once per key (nothing for a key credited before), nothing
+# for a suspended account (frozen), the wallet changed with its entries — one upsert per
+# resident, as a statement may change a row only once.
+VOTE_CREDITS_SQL = """
+    credited AS (
+        INSERT INTO rewards_ledgerentry
+            (user_id, amount, reason, key, source, comment, created_at)
+        SELECT u.id, c.amount, c.reason, c.key, c.source, '', now()
+        FROM unnest(
+            %(credit_users)s::bigint[], %(credit_amounts)s::integer[],
+            %(credit_reasons)s::text[], %(credit_keys)s::text[], %(credit_sources)s::text[]
+        ) AS c (user_id, amount, reason, key, source)
+        JOIN accounts_user u ON u.id = c.user_id AND u.suspended_at IS NULL
+        WHERE EXISTS (SELECT FROM {counted})
+        ON CONFLICT ON CONSTRAINT ledger_award_once DO NOTHING
+        RETURNING user_id, amount
+    ),
+    credited_wallets AS (
+        INSERT INTO rewards_wallet (user_id, balance, lifetime)
+        SELECT user_id, sum(amount), sum(amount) FROM credited GROUP BY user_id
+        ON CONFLICT (user_id) DO UPDATE
+        SET balance = rewards_wallet.balance + EXCLUDED.balance,
+            lifetime = rewards_wallet.lifetime + EXCLUDED.lifetime
+    )
+"""
 
 
 # --- levels ---------------------------------------------------------------------------------
