@@ -9,7 +9,7 @@ from django.db.models import Count
 
 from accounts.models import CodeAttempt, ResidencyClaim, SignupRecord, User
 from accounts.notifications import notification_text
-from civic.models import Building
+from civic.models import Building, District
 
 
 def resident_with_home(*, user_id: int) -> User:
@@ -22,8 +22,23 @@ def resident_with_home(*, user_id: int) -> User:
 
 
 def visitor_with_home(*, user):
-    """The signed-in resident with their home loaded, or the anonymous user as it is."""
-    return resident_with_home(user_id=user.pk) if user.is_authenticated else user
+    """The signed-in resident with their home loaded, or the anonymous user as it is. A
+    resident signed in with an app's token comes loaded so (``accounts.tokens``): then
+    this costs no query."""
+    if not user.is_authenticated or _loaded_as_resident(user):
+        return user
+    return resident_with_home(user_id=user.pk)
+
+
+def _loaded_as_resident(user: User) -> bool:
+    """Whether ``user`` has what ``resident_with_home`` loads: ``email_verified`` and the home
+    with its district and okrug."""
+    if "email_verified" not in vars(user) or not User.home_building.is_cached(user):
+        return False
+    home = user.home_building
+    return home is None or (
+        Building.district.is_cached(home) and District.okrug.is_cached(home.district)
+    )
 
 
 def building_resident_count(*, building: Building) -> int:

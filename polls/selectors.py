@@ -25,6 +25,7 @@ from accounts.models import Gender, User
 from accounts.selectors import building_residency
 from civic.codes import apartment_number
 from civic.models import District, Okrug
+from civic.precompiled import RowByKey
 from polls.models import (
     CHOICE_KINDS,
     AgeBand,
@@ -185,28 +186,33 @@ _structures: dict[tuple[int, datetime], dict] = {}
 def poll_with_questions(*, poll_id: int) -> Poll:
     """The poll with its scope, questions and options.
 
-    The poll row is always read afresh (its schedule decides whether a vote counts); the
-    structure is remembered per process once the poll has opened, when it can no longer
-    change (``services.poll_is_locked``). The key holds ``updated_at``, which every admin
-    save moves, so an unpublished and edited poll is read again. This saves five queries
-    on every vote of a popular poll (bench/vote_load.py).
+    The poll row is always read afresh (its schedule decides whether a vote counts), by a
+    statement built once (``civic.precompiled``); the structure is remembered per process
+    once the poll has opened, when it can no longer change (``services.poll_is_locked``).
+    The key holds ``updated_at``, which every admin save moves, so an unpublished and
+    edited poll is read again. This saves five queries on every vote of a popular poll
+    (bench/vote_load.py).
     """
-    poll = Poll.objects.get(pk=poll_id)
+    poll = POLL_ROWS.get(poll_id)
+    if poll is None:
+        raise Poll.DoesNotExist(f"No poll {poll_id}")
     key = (poll.pk, poll.updated_at)
     cached = _structures.get(key)
     if cached is not None:
-        poll._prefetched_objects_cache = {
-            name: _as_queryset(poll, name, rows) for name, rows in cached.items()
-        }
+        poll._prefetched_objects_cache = dict(cached)  # evaluated querysets, only read
         return poll
     prefetch_related_objects([poll], *POLL_STRUCTURE)
     if poll.status == PollStatus.PUBLISHED and poll.opens_at <= timezone.now():
         if len(_structures) >= STRUCTURE_CACHE_SIZE:
             _structures.clear()
         _structures[key] = {
-            name: list(getattr(poll, name).all()) for name in ("okrugs", "districts", "questions")
+            name: _as_queryset(poll, name, list(getattr(poll, name).all()))
+            for name in ("okrugs", "districts", "questions")
         }
     return poll
+
+
+POLL_ROWS = RowByKey(Poll.objects.all)
 
 
 def _as_queryset(poll: Poll, name: str, rows: list) -> QuerySet:
