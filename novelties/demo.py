@@ -351,6 +351,8 @@ def _farm_accounts(accounts: list[tuple[str, datetime]], buildings: list[int], r
                 "password": password,
                 "date_joined": joined,
                 "home_building_id": rng.choice(buildings),
+                "birth_year": rng.randint(1960, 2004),
+                "gender": rng.choice(["female", "male", "undisclosed"]),
             },
         )[0]
         for email, joined in accounts
