@@ -82,10 +82,13 @@ SAME_ANSWERS_SQL = """
 """
 
 # Pairs of new accounts that voted in at least SHARED_POLLS of the same polls, each time
-# within the window of each other; the pairs are joined into groups in Python.
+# within the window of each other; the pairs are joined into groups in Python. Votes are put
+# in buckets as long as the window, so a pair is looked for only in the same or a
+# neighbouring bucket of the same poll (a hash join, not every pair of a poll's voters).
 VOTED_TOGETHER_SQL = """
     WITH fresh AS (
-        SELECT p.user_id, p.poll_id, p.voted_at
+        SELECT p.user_id, p.poll_id, p.voted_at,
+               floor(extract(epoch FROM p.voted_at) / %(window_seconds)s)::bigint AS bucket
         FROM polls_participation p
         JOIN accounts_user u ON u.id = p.user_id
         WHERE u.date_joined >= %(joined_since)s AND NOT u.is_staff
@@ -93,7 +96,9 @@ VOTED_TOGETHER_SQL = """
     SELECT a.user_id, b.user_id, min(least(a.voted_at, b.voted_at)),
            max(greatest(a.voted_at, b.voted_at))
     FROM fresh a
-    JOIN fresh b ON b.poll_id = a.poll_id AND b.user_id > a.user_id
+    CROSS JOIN (VALUES (-1), (0), (1)) AS near (step)
+    JOIN fresh b ON b.poll_id = a.poll_id AND b.bucket = a.bucket + near.step
+                AND b.user_id > a.user_id
                 AND b.voted_at BETWEEN a.voted_at - %(window)s AND a.voted_at + %(window)s
     GROUP BY a.user_id, b.user_id
     HAVING count(*) >= %(shared_polls)s
@@ -193,9 +198,11 @@ def _same_answer_clusters(*, joined_since: datetime) -> list[Cluster]:
 
 
 def _voted_together_clusters(*, joined_since: datetime) -> list[Cluster]:
+    window = timedelta(minutes=settings.SUSPICIOUS_VOTE_WINDOW_MINUTES)
     parameters = {
         "joined_since": joined_since,
-        "window": timedelta(minutes=settings.SUSPICIOUS_VOTE_WINDOW_MINUTES),
+        "window": window,
+        "window_seconds": window.total_seconds(),
         "shared_polls": settings.SUSPICIOUS_SHARED_POLLS,
     }
     with connection.cursor() as cursor:

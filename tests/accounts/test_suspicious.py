@@ -1,7 +1,7 @@
 """Where sign-ups come from, how long that is kept, and the suspicious-accounts report with
 its suspend and reinstate actions in the admin."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
@@ -189,6 +189,26 @@ def test_new_accounts_voting_in_the_same_polls_within_minutes(thresholds):
     Participation.objects.create(user=once, poll=polls[2], voted_at=now)
     Participation.objects.create(user=together[0], poll=polls[2], voted_at=now)
     assert clusters_of(ClusterKind.VOTED_TOGETHER) == [{user.pk for user in together}]
+
+
+def test_votes_either_side_of_a_bucket_edge_are_paired_by_the_exact_window(thresholds):
+    """Votes are bucketed by the window's length to find pairs fast; two votes 9 minutes apart
+    across a bucket's edge still pair, two 11 minutes apart do not."""
+    thresholds.SUSPICIOUS_CLUSTER_SIZE = 2
+    window = 600  # seconds, SUSPICIOUS_VOTE_WINDOW_MINUTES
+    edge = datetime.fromtimestamp((int(timezone.now().timestamp()) // window) * window, tz=UTC)
+    polls = [PollFactory(), PollFactory()]
+    near, far = (UserFactory(), UserFactory()), (UserFactory(), UserFactory())
+    pairs = ((near, edge, (4, 5)), (far, edge + timedelta(hours=1), (5, 6)))
+    for poll in polls:
+        for (first, second), at, (before, after) in pairs:
+            Participation.objects.create(
+                user=first, poll=poll, voted_at=at - timedelta(minutes=before)
+            )
+            Participation.objects.create(
+                user=second, poll=poll, voted_at=at + timedelta(minutes=after)
+            )
+    assert clusters_of(ClusterKind.VOTED_TOGETHER) == [{user.pk for user in near}]
 
 
 def test_the_report_costs_the_same_queries_whatever_its_size(
