@@ -31,7 +31,7 @@ def test_staff_downloads_every_csv_from_the_dashboard(live_server, new_page, cit
     check_page(page, "1-overview", test_name="staff")
     page.click("text=Парки")
     check_page(page, "2-dashboard", test_name="staff")
-    links = page.locator("#downloads ~ ul a, section[aria-labelledby=downloads] a")
+    links = page.locator("section[aria-labelledby=downloads] ul a")
     assert links.count() == 8
     files = {}
     for index in range(links.count()):
