@@ -49,9 +49,7 @@ urlpatterns = [
     ),
     path("decisions/", polls_api.DecisionListView.as_view(), name="api_decisions"),
     path("novelties/", novelties_api.NoveltyListView.as_view(), name="api_novelties"),
-    path(
-        "novelties/ranking/", novelties_api.RankingView.as_view(), name="api_novelty_ranking"
-    ),
+    path("novelties/ranking/", novelties_api.RankingView.as_view(), name="api_novelty_ranking"),
     path(
         "novelties/<int:novelty_id>/",
         novelties_api.NoveltyDetailView.as_view(),

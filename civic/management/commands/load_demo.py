@@ -28,5 +28,5 @@ class Command(BaseCommand):
             f"{city.buildings_unchanged} already there; {residents} residents created, "
             f"{verified} verified in their buildings; {polls} polls and surveys and "
             f"{rewards} rewards created; {decisions} decisions recorded after polls; "
-            f"{discussions} public discussions created"
+            f"{novelties} city novelties created; {discussions} public discussions created"
         )
