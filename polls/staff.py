@@ -181,14 +181,13 @@ class RecountChoice(forms.Form):
 
 
 def _recount_page(request: HttpRequest, poll_id: int):
-    """City staff and admins only (a survey's author never sees whose ballots are flagged):
-    the recount of the chosen flagging, or the page with the form's errors (400)."""
+    """Those who may see the poll's dashboard and hold the export permission: city staff
+    and admins for a city poll, city admins for a building survey (its author never sees
+    whose ballots are flagged). The recount of the chosen flagging, or the page with the
+    form's errors (400)."""
     if not request.user.has_perm(EXPORT_PERMISSION):
         raise PermissionDenied
-    try:
-        poll = poll_with_questions(poll_id=poll_id)
-    except Poll.DoesNotExist as error:
-        raise Http404 from error
+    poll = _poll_for_staff(request, poll_id)
     choice = RecountChoice(request.GET, poll=poll)
     valid = choice.is_valid()
     run = (choice.cleaned_data.get("run") if valid else None) or latest_flag_run(poll_id=poll.pk)

@@ -136,6 +136,9 @@ MATRIX = {
     ("staff_export", "poll"): staff_only(200),
     ("staff_recount", "poll"): staff_only(200),
     ("staff_recount_csv", "poll"): staff_only(200),
+    # A survey's recount follows its dashboard: a city admin's, never city staff's.
+    ("staff_recount", "survey"): {**staff_only(403), "admin": 200},
+    ("staff_recount_csv", "survey"): {**staff_only(403), "admin": 200},
     ("my_points", None): signed_in(200),
     ("rewards", None): everyone(200),
     ("reward_redeem", "reward"): signed_in(405),
