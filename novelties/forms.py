@@ -1,4 +1,7 @@
+from datetime import date
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from civic.models import Okrug
@@ -35,6 +38,19 @@ class RatingForm(forms.Form):
     )
 
 
+RANKING_YEARS = range(2000, 2101)
+
+
+def validate_ranking_month(month: date) -> None:
+    """Rankings exist for the years of ``RANKING_YEARS``; far-off years are bad input."""
+    if month.year not in RANKING_YEARS:
+        raise ValidationError(
+            _("Choose a month of the years %(first)s to %(last)s."),
+            code="year_out_of_range",
+            params={"first": RANKING_YEARS[0], "last": RANKING_YEARS[-1]},
+        )
+
+
 class RankingFilter(forms.Form):
     month = forms.DateField(
         label=_("Month"),
@@ -42,6 +58,7 @@ class RankingFilter(forms.Form):
         input_formats=["%Y-%m"],
         widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
         error_messages={"invalid": _("Give the month as YYYY-MM, for example 2026-03.")},
+        validators=[validate_ranking_month],
     )
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=[("", _("All")), *Category.choices]

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from civic.models import Okrug
+from novelties.forms import validate_ranking_month
 from novelties.models import COMMENT_MAX_LENGTH, STARS, Category
 from polls.serializers import StrictSerializer
 
@@ -115,7 +116,9 @@ class RateOutputSerializer(serializers.Serializer):
 
 
 class RankingInputSerializer(serializers.Serializer):
-    month = serializers.DateField(input_formats=["%Y-%m"], required=False)
+    month = serializers.DateField(
+        input_formats=["%Y-%m"], required=False, validators=[validate_ranking_month]
+    )
     category = serializers.ChoiceField(choices=Category.choices, required=False)
     okrug = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
 

@@ -176,3 +176,12 @@ def test_the_ranking_endpoint(api, django_assert_max_num_queries):
     for params in ({"month": "March"}, {"okrug": 999999}, {"category": "space"}):
         response = api.get("/api/novelties/ranking/", params)
         assert response.status_code == 400, params
+
+
+def test_the_ranking_endpoint_refuses_a_month_of_a_far_off_year(api):
+    for month in ("9999-12", "0001-01", "1999-12", "2101-01"):
+        response = api.get("/api/novelties/ranking/", {"month": month})
+        assert response.status_code == 400, month
+        errors = response.json()["errors"]
+        assert errors["month"] == ["Choose a month of the years 2000 to 2100."]
+    assert api.get("/api/novelties/ranking/", {"month": "2100-12"}).status_code == 200

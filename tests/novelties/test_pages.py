@@ -175,3 +175,12 @@ def test_the_ranking_page_filters_and_refuses_a_bad_month(client, django_assert_
     response = client.get(reverse("novelty_ranking"), {"month": "2026-13"})
     assert response.status_code == 400
     assert "ГГГГ-ММ" in response.content.decode()
+
+
+def test_the_ranking_page_refuses_a_month_of_a_far_off_year(client):
+    for month in ("9999-12", "0001-01"):
+        response = client.get(reverse("novelty_ranking"), {"month": month})
+        assert response.status_code == 400, month
+        assert response.context["form"].errors["month"] == [
+            "Choose a month of the years 2000 to 2100."
+        ]
