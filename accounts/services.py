@@ -10,6 +10,8 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -612,6 +614,7 @@ def personal_data_erase(*, user: User) -> None:
     """
     for session in UserSession.objects.filter(user=user):
         session.end()
+    _admin_log_blank(user)
     EmailAddress.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
     Notification.objects.filter(user=user).delete()
@@ -630,3 +633,20 @@ def personal_data_erase(*, user: User) -> None:
         setattr(user, field, value)
     user.set_unusable_password()  # also ends any session not listed above (its hash changes)
     user.save(update_fields=[*erased, "password"])
+
+
+def _admin_log_blank(user: User) -> None:
+    """Django's admin log names each record an admin edited by its ``str()``: the account's
+    address, a claim's address, building and apartment. Those entries stay, nameless (our
+    own audit log names records by number)."""
+    records = Q()
+    for model, pks in (
+        (User, [user.pk]),
+        (ResidencyClaim, ResidencyClaim.objects.filter(user=user).values_list("pk", flat=True)),
+        (EmailAddress, EmailAddress.objects.filter(user=user).values_list("pk", flat=True)),
+    ):
+        records |= Q(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id__in=[str(pk) for pk in pks],
+        )
+    LogEntry.objects.filter(records).update(object_repr="", change_message="")

@@ -43,6 +43,7 @@ from rewards.models import LedgerEntry, Redemption, Wallet
 from rewards.selectors import wallet_mismatches
 from rewards.services import reward_redeem
 from tests.accounts.factories import UserFactory, totp_activate, totp_code, verified_resident
+from tests.audit.test_audit_log import admin_form
 from tests.civic.factories import BuildingFactory
 from tests.polls.factories import PollFactory, question_with_options
 from tests.polls.test_surveys import survey_input
@@ -218,9 +219,18 @@ def test_the_exports_query_count_does_not_grow_with_the_data(settings, building,
     assert counts[0] == counts[1] <= 30  # a query or two per section of each app
 
 
-def test_deletion_erases_every_personal_field(client, resident, neighbour):
+def test_deletion_erases_every_personal_field(client, admin_client, resident, neighbour):
     """Every row of every table is searched for the resident's address, names and words;
-    the account keeps no personal field and can no longer be signed in to."""
+    the account keeps no personal field and can no longer be signed in to. Edits made in
+    the admin before (Django's admin log names the account and claim by their address)
+    leave nothing either."""
+    user_url = reverse("admin:accounts_user_change", args=[resident.pk])
+    data = admin_form(admin_client, user_url, "user_form") | {"_save": ["Save"]}
+    assert admin_client.post(user_url, data).status_code == 302
+    claim = ResidencyClaim.objects.filter(user=resident).first()
+    claim_url = reverse("admin:accounts_residencyclaim_change", args=[claim.pk])
+    assert admin_client.post(claim_url, {"_save": "Save"}).status_code == 302
+    assert ("django_admin_log", EMAIL) in tables_holding([EMAIL])
     client.post(reverse("account_login"), {"login": EMAIL, "password": PASSWORD})
     assert UserSession.objects.filter(user=resident).exists()
     session_key = client.session.session_key
