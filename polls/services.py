@@ -363,10 +363,16 @@ def polls_open_due(*, now: datetime | None = None) -> list[int]:
 
 
 def polls_close_due(*, now: datetime | None = None) -> list[int]:
-    """Stamp published polls closed once ``CLOSE_GRACE`` has passed after ``closes_at``."""
+    """Stamp published polls closed once ``CLOSE_GRACE`` has passed after ``closes_at``;
+    deleted accounts' apartments, kept while they stopped a second vote from the
+    apartment, are cleared (``personal_data_erase``)."""
     now = now or timezone.now()
     due = Poll.objects.filter(closes_at__lte=now - CLOSE_GRACE)
-    return _stamp(due, field="closed_at", now=now)
+    closed = _stamp(due, field="closed_at", now=now)
+    Participation.objects.filter(poll_id__in=closed, user__erased_at__isnull=False).exclude(
+        apartment=""
+    ).update(apartment="")
+    return closed
 
 
 def _stamp(polls, *, field: str, now: datetime) -> list[int]:
@@ -944,6 +950,12 @@ def personal_data_erase(*, user: User) -> None:
     """Inside the caller's transaction: open-ballot votes forget their voter (the one change
     the append-only ballots allow; the ballot stays counted, as every secret ballot does), and
     reports of surveys keep counting without the resident's words. Participations stay: they
-    make the turnout and keep the anonymised account from voting twice."""
+    make the turnout and keep the anonymised account from voting twice. Their apartment
+    (with the survey's building, the erased address) is cleared, except where it still stops
+    a flatmate voting again: an unclosed one-vote-per-apartment survey clears it on closing
+    (``polls_close_due``). An open ballot keeps its apartment (docs/decisions/0010)."""
     Ballot.objects.filter(voter=user).update(voter=None)
+    Participation.objects.filter(user=user).exclude(apartment="").exclude(
+        one_per_apartment=True, poll__closed_at__isnull=True
+    ).update(apartment="")
     SurveyReport.objects.filter(user=user).update(reason="")

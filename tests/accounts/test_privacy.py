@@ -37,7 +37,13 @@ from accounts.privacy import (
 from accounts.selectors import resident_with_home
 from polls.models import Answer, Ballot, OptionTally, Participation
 from polls.selectors import open_ballot_votes, poll_with_questions
-from polls.services import ballot_cast, poll_tally, survey_create, survey_report
+from polls.services import (
+    ballot_cast,
+    poll_tally,
+    polls_close_due,
+    survey_create,
+    survey_report,
+)
 from polls.validation import AnswerInput
 from rewards.models import LedgerEntry, Redemption, Wallet
 from rewards.selectors import wallet_mismatches
@@ -253,6 +259,28 @@ def test_deletion_erases_every_personal_field(client, admin_client, resident, ne
     assert not Ballot.objects.filter(voter=account).exists()
     assert tables_holding([EMAIL, *NAMES, CLAIM_NOTE, REPORT_REASON]) == []
     assert User.objects.get(pk=neighbour.pk).email == "olga.kuznetsova@example.org"
+
+
+def test_deletion_clears_survey_apartments_unless_they_still_stop_a_second_vote(
+    resident, neighbour
+):
+    """With the survey's building a participation's apartment gives the erased address
+    back: deletion clears it, except in an open one-vote-per-apartment survey, where it
+    stops a flatmate voting again; there it is cleared when the survey closes."""
+    per_apartment = survey_create(
+        author=neighbour, data=survey_input(title="Лифт", vote_unit="apartment")
+    )
+    vote(resident, per_apartment, "Да")
+    account_delete(user=resident, password=PASSWORD)
+
+    apartments = dict(
+        Participation.objects.filter(user=resident).values_list("poll_id", "apartment")
+    )
+    assert apartments.pop(per_apartment.pk) == "3"
+    assert len(apartments) == 2 and set(apartments.values()) == {""}
+    with time_machine.travel(per_apartment.closes_at + timedelta(minutes=1)):
+        assert per_apartment.pk in polls_close_due()
+    assert Participation.objects.get(user=resident, poll=per_apartment).apartment == ""
 
 
 def test_deletion_keeps_ballots_tallies_and_balances(resident, neighbour):
