@@ -235,6 +235,11 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": f"{RATE_LIMITS['login_failed']}/ip,5/5m/key",
 }
 HEADLESS_TOKEN_STRATEGY = "accounts.tokens.OneQuerySessionTokenStrategy"  # noqa: S105 (a class)
+# The client's address (rate limits, sign-up records) behind a reverse proxy: how many
+# proxies append to X-Forwarded-For, or a header a trusted proxy sets (e.g. X-Real-IP).
+# Unset, REMOTE_ADDR is used, which a client cannot forge.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("ALLAUTH_TRUSTED_PROXY_COUNT") or 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = os.environ.get("ALLAUTH_TRUSTED_CLIENT_IP_HEADER") or None
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

@@ -57,6 +57,21 @@ def test_deploy_check_flags_the_development_secret_key():
     assert "polls.W002" in result.stdout + result.stderr  # the public demo audit key
 
 
+def test_the_client_address_settings_are_read_from_the_environment():
+    """Behind a proxy the operator sets how the client's address is found; unset, Django's
+    REMOTE_ADDR is used (a header a client could forge is trusted only when asked)."""
+    assert settings.ALLAUTH_TRUSTED_PROXY_COUNT == 0
+    assert settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER is None
+    code = (
+        "from django.conf import settings; "
+        "print(settings.ALLAUTH_TRUSTED_PROXY_COUNT, settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER)"
+    )
+    env = {"ALLAUTH_TRUSTED_PROXY_COUNT": "2", "ALLAUTH_TRUSTED_CLIENT_IP_HEADER": "X-Real-IP"}
+    result = run_manage("shell", "--verbosity", "0", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2", "X-Real-IP"]
+
+
 def test_debug_is_off_unless_set():
     """The test process runs with the defaults: DEBUG off, HSTS and secure cookies on."""
     assert settings.DEBUG is False
