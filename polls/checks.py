@@ -42,7 +42,7 @@ def ballot_log_key_format_check(app_configs, **kwargs):
 @register(deploy=True)
 def ballot_audit_key_check(app_configs, **kwargs):
     """The demo audit key's private half is public: anyone could unseal receipts."""
-    if settings.BALLOT_AUDIT_PUBLIC_KEY == settings.DEMO_BALLOT_AUDIT_PUBLIC_KEY:
+    if settings.BALLOT_AUDIT_PUBLIC_KEY.lower() == settings.DEMO_BALLOT_AUDIT_PUBLIC_KEY:
         return [
             Warning(
                 "Receipts are sealed to the public demo audit key: anyone can link "

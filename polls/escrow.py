@@ -80,7 +80,7 @@ def ballots_flag(
     A receipt that cannot be opened (cast before sealing began, or sealed to another key)
     is counted as unlinked, never guessed.
     """
-    if private_key.public_key.encode().hex() != settings.BALLOT_AUDIT_PUBLIC_KEY:
+    if private_key.public_key.encode() != bytes.fromhex(settings.BALLOT_AUDIT_PUBLIC_KEY):
         raise EscrowError(
             _("This private key does not belong to the audit public key in the settings.")
         )

@@ -16,6 +16,7 @@ from nacl.public import PrivateKey, SealedBox
 from accounts.groups import CITY_ADMINS, CITY_STAFF
 from accounts.selectors import resident_with_home
 from accounts.services import account_reinstate, account_suspend
+from polls.checks import ballot_audit_key_check
 from polls.escrow import EscrowError, audit_private_key, ballots_flag
 from polls.models import Answer, Ballot, BallotFlag, BallotFlagRun, Participation
 from polls.recount import poll_recount
@@ -215,6 +216,15 @@ def test_flags_and_runs_are_append_only(key_file, election):
         ):
             cursor.execute(statement)
     assert BallotFlag.objects.count() == 4
+
+
+def test_the_audit_key_may_be_given_in_capitals(settings, key_file, poll, election):
+    """Hex digits are accepted in either case: the vote seals with the key, flagging
+    accepts its private half, and the deploy check still knows the demo key."""
+    settings.BALLOT_AUDIT_PUBLIC_KEY = settings.DEMO_BALLOT_AUDIT_PUBLIC_KEY.upper()
+    assert [warning.id for warning in ballot_audit_key_check(None)] == ["polls.W002"]
+    private_key = audit_private_key(key_file.read_text(encoding="ascii"))
+    assert ballots_flag(private_key=private_key)[0].flagged
 
 
 def test_the_service_refuses_a_key_of_another_pair():
