@@ -1,15 +1,18 @@
 """Load benchmark: votes through the whole stack — gunicorn, Django, DRF, PostgreSQL, Redis.
 
 Run: .venv/bin/python bench/vote_load.py [--votes-per-level N] [--levels 8,32,64,128]
+                                         [--workers 4] [--threads 2]
 
 On a scratch database (civic_bench) it creates residents with API session tokens and, for
-each concurrency level, an open three-question city poll. It starts gunicorn with
-production settings (DEBUG off; only plain HTTP on 127.0.0.1) and, in separate processes,
-an asyncio HTTP client (aiohttp) in which each of C clients posts one vote per resident
-through the API until the level's residents are used up. In the same run it drives the
-reference — the same gunicorn serving a minimal Django view that inserts one row per
-request (bench/reference_wsgi.py) — the same way. Per level it prints votes/s, p50/p95/p99
-latency, errors and the ratio to the reference's requests/s; then it checks the database:
+each concurrency level, an open three-question city poll. It starts two gunicorns with
+production settings (DEBUG off; only plain HTTP on 127.0.0.1): the site, and the reference
+— the same Django serving a minimal view that inserts one row per request
+(bench/reference_wsgi.py). At each level the reference and then the votes are driven from
+separate processes, an asyncio HTTP client (aiohttp) in which each of C clients posts one
+request per resident until the level's residents are used up. Per level it prints
+requests/s, p50/p95/p99 latency, errors, the votes' ratio to the reference's requests/s,
+and the CPU milliseconds per request of gunicorn, the database backends and the load
+generator (from /proc: what a busy machine hardly moves). Then it checks the database:
 exactly one ballot per vote accepted, one participation per resident, no lost or duplicate
 votes, points credited once per vote. Bounded: every level is capped in requests and in
 time (--seconds), and everything it starts is stopped at the end.
