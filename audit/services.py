@@ -26,7 +26,17 @@ HIDDEN = "<hidden>"  # shown in the admin as "(changed, value not kept)"
 # named "password" is hidden everywhere.
 HIDDEN_FIELDS: dict[str, frozenset[str]] = {
     "accounts.user": frozenset(
-        {"email", "first_name", "last_name", "birth_year", "apartment", "verified_apartment"}
+        {
+            "email",
+            "first_name",
+            "last_name",
+            "birth_year",
+            "gender",
+            "home_building",
+            "apartment",
+            "verified_building",
+            "verified_apartment",
+        }
     ),
     "accounts.residencyclaim": frozenset({"apartment", "note"}),
     "accounts.residencycode": frozenset({"apartment", "code"}),

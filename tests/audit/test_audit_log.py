@@ -18,13 +18,13 @@ from django.utils import timezone
 from accounts.groups import CITY_ADMINS, CITY_STAFF
 from accounts.services import residency_claim_request, residency_codes_generate
 from audit.models import AuditAction, AuditEntry
-from audit.services import HIDDEN, audit_record
+from audit.services import HIDDEN, audit_record, audit_snapshot
 from civic.admin_base import AuditedAdmin
 from civic.models import Okrug
 from discussions.services import discussion_summary_publish
 from polls.models import Option, Poll, PollStatus, Question
 from rewards.models import Reward
-from tests.accounts.factories import UserFactory
+from tests.accounts.factories import UserFactory, verified_resident
 from tests.civic.factories import BuildingFactory
 from tests.discussions.factories import DiscussionFactory
 from tests.polls.factories import three_question_poll
@@ -221,6 +221,25 @@ def test_personal_data_and_secrets_are_recorded_as_changed_without_their_values(
     (password_entry,) = entries(action=AuditAction.CHANGE)[1:]
     assert password_entry.before == {"password": HIDDEN}
     assert password_entry.after == {"password": HIDDEN}
+
+
+def test_a_residents_gender_home_and_verified_address_are_kept_without_their_values():
+    """The log is kept forever: whatever places or describes a resident is recorded as
+    changed, never with its value."""
+    building = BuildingFactory(apartments=5)
+    resident = verified_resident(building, "3", gender="female")
+    moved = verified_resident(BuildingFactory(apartments=5), "4", gender="male")
+    fields = ("gender", "home_building", "verified_building", "verified_apartment", "apartment")
+    before = audit_snapshot(resident)
+    after = audit_snapshot(moved)
+    entry = audit_record(
+        actor=None,
+        action=AuditAction.CHANGE,
+        obj=resident,
+        before={name: before[name] for name in fields},
+        after={name: after[name] for name in fields},
+    )
+    assert entry.before == entry.after == dict.fromkeys(fields, HIDDEN)
 
 
 def test_a_residency_claim_decided_in_the_admin_is_recorded(client, superuser):
