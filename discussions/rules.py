@@ -12,14 +12,13 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.rules import is_suspended, suspension_message
+from accounts.rules import Refusal, participant_refusal
+from accounts.rules import refusal_status as participant_refusal_status
 from discussions.models import Discussion
 from polls.models import Phase, Scope
-from polls.rules import Refusal
 
-# How a refusal answers over HTTP, for the pages and the API alike (anything else is 403).
+# How this app's refusals answer over HTTP, for the pages and the API alike.
 REFUSAL_STATUS = {
-    "not_signed_in": 401,
     "discussion_not_open": 409,
     "discussion_closed": 409,
     "already_supported": 409,
@@ -31,30 +30,12 @@ REFUSAL_STATUS = {
 
 
 def refusal_status(code: str) -> int:
-    return REFUSAL_STATUS.get(code, 403)
+    return participant_refusal_status(code, REFUSAL_STATUS)
 
 
 def resident_refusal(*, user) -> Refusal | None:
-    """The part that depends on the resident only (the same for every discussion).
-    ``user.email_verified`` comes with ``visitor_with_home`` at no extra query."""
-    if not user.is_authenticated:
-        return Refusal("not_signed_in", _("Sign in to take part in the discussion."))
-    if is_suspended(user):
-        return Refusal("account_suspended", suspension_message())
-    if not user.email_verified:
-        return Refusal(
-            "email_not_verified",
-            _("Confirm your email address to take part: enter the code we sent you."),
-        )
-    if user.home_building_id is None or user.birth_year is None or not user.gender:
-        return Refusal(
-            "profile_incomplete",
-            _(
-                "Complete your profile (home address, birth year and gender) to take part: "
-                "discussions are for the residents of the area concerned."
-            ),
-        )
-    return None
+    """The part that depends on the resident only (the same for every discussion)."""
+    return participant_refusal(user=user, activity=_("take part in the discussion"))
 
 
 def area_names(discussion: Discussion) -> str:

@@ -8,10 +8,10 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
+from accounts.rules import Refusal
 from discussions.models import Discussion, Post, PostKind, Report, Summary, Support, TopProposal
 from discussions.rules import post_refusal
 from polls.models import Phase
-from polls.rules import Refusal
 
 POSTS_PER_PAGE = 30
 

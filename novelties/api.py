@@ -93,7 +93,7 @@ class RateView(APIView):
     def post(self, request, novelty_id: int):
         """Rate a novelty from 1 to 5 stars with an optional comment (201), or change your
         rating while it is open (200). The first rating of a novelty earns points, once.
-        Refusals name their reason in ``code``: ``email_unverified``, ``no_address``,
+        Refusals name their reason in ``code``: ``email_unverified``, ``profile_incomplete``,
         ``account_suspended``, ``rating_closed``, ``daily_limit`` (429)."""
         novelty = _published_novelty(novelty_id)
         body = RateInputSerializer(data=request.data)

@@ -1,7 +1,6 @@
 """May this resident vote in this poll, and if not, why? Answered once, here, for the poll
 page, the home page, the API and the admin preview alike."""
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
@@ -9,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import User
-from accounts.rules import AccountSuspended, is_suspended, suspension_message
+from accounts.rules import Refusal, is_suspended, suspended_refusal
 from polls.models import Phase, Poll, Scope
 
 # How a refusal answers over HTTP, for the pages and the API alike (anything else is 403).
@@ -26,22 +25,9 @@ def refusal_status(code: str) -> int:
     return REFUSAL_STATUS.get(code, 403)
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """Why a resident cannot vote: a stable code (for the API) and a message for people."""
-
-    code: str
-    message: str
-
-
 def resident_age(*, user: User, now: datetime) -> int | None:
     """Age reached this calendar year (in the city's time zone); we only know the birth year."""
     return None if user.birth_year is None else timezone.localdate(now).year - user.birth_year
-
-
-def suspended_refusal() -> Refusal:
-    """A suspended account votes nowhere (docs/decisions/0009); 403."""
-    return Refusal(AccountSuspended.code, suspension_message())
 
 
 ALREADY_VOTED = gettext_lazy("You have already voted in this poll.")

@@ -86,7 +86,7 @@ def test_an_unconfirmed_email_address_cannot_post():
     user = UserFactory()
     EmailAddress.objects.filter(user=user).update(verified=False)
     user = resident_with_home(user_id=user.pk)
-    error = refused("email_not_verified", post, user=user, discussion=DiscussionFactory())
+    error = refused("email_unverified", post, user=user, discussion=DiscussionFactory())
     assert "Confirm your email" in str(error)
 
 

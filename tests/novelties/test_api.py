@@ -130,7 +130,7 @@ def test_refusals_have_codes_and_statuses(api, settings):
 
     api.force_authenticate(UserFactory(home_building=None))
     response = api.post(rate_url(novelty), {"stars": 4}, format="json")
-    assert (response.status_code, response.json()["code"]) == (403, "no_address")
+    assert (response.status_code, response.json()["code"]) == (403, "profile_incomplete")
 
     api.force_authenticate(
         UserFactory(suspended_at=timezone.now(), suspension_reason="Накрутка оценок")

@@ -99,13 +99,13 @@ def test_bad_input_is_shown_with_a_400(client, resident, data, message):
 
 
 def test_refusals_are_explained_with_their_status(client):
-    """A resident without an address is told to set it (403), a closed novelty says when it
-    closed (409), anonymous posts go to the sign-in page, drafts are 404."""
+    """A resident without an address is told to complete the profile (403), a closed novelty
+    says when it closed (409), anonymous posts go to the sign-in page, drafts are 404."""
     homeless = UserFactory(home_building=None)
     client.force_login(homeless)
     novelty = NoveltyFactory()
     page = client.get(detail_url(novelty)).content.decode()
-    assert "Укажите домашний адрес" in page and 'type="radio"' not in page
+    assert "Заполните профиль" in page and 'type="radio"' not in page
     assert client.post(detail_url(novelty), {"stars": "4"}).status_code == 403
 
     client.force_login(UserFactory())
@@ -181,6 +181,4 @@ def test_the_ranking_page_refuses_a_month_of_a_far_off_year(client):
     for month in ("9999-12", "0001-01"):
         response = client.get(reverse("novelty_ranking"), {"month": month})
         assert response.status_code == 400, month
-        assert response.context["form"].errors["month"] == [
-            "Choose a month of the years 2000 to 2100."
-        ]
+        assert response.context["form"].errors["month"] == ["Выберите месяц с 2000 по 2100 год."]

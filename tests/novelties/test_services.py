@@ -97,12 +97,14 @@ def test_no_points_when_the_setting_is_zero(settings):
 @pytest.mark.parametrize(
     ("make_resident", "code"),
     [
-        (lambda: UserFactory(home_building=None), "no_address"),
+        (lambda: UserFactory(home_building=None), "profile_incomplete"),
+        (lambda: UserFactory(birth_year=None), "profile_incomplete"),
+        (lambda: UserFactory(gender=""), "profile_incomplete"),
         (lambda: _unverified_email(UserFactory()), "email_unverified"),
     ],
-    ids=["no home address", "email not confirmed"],
+    ids=["no home address", "no birth year", "no gender", "email not confirmed"],
 )
-def test_only_residents_with_a_confirmed_email_and_an_address_may_rate(make_resident, code):
+def test_only_residents_with_a_confirmed_email_and_a_complete_profile_may_rate(make_resident, code):
     """Throwaway accounts cannot farm points: each missing step is named, nothing is written."""
     assert refused_code(user=make_resident(), novelty=NoveltyFactory(), stars=4) == code
     assert not Rating.objects.exists() and not LedgerEntry.objects.exists()
