@@ -13,10 +13,12 @@ wrote with ``update()`` is recorded as well as what the form saved.
 
 import functools
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 from django.contrib import admin
 from django.db import router, transaction
 from django.db.models import QuerySet
+from django.template.response import TemplateResponse
 from django.utils.text import format_lazy
 
 from audit.models import AuditAction
@@ -109,20 +111,27 @@ class AuditedAdmin:
         @functools.wraps(func)
         def action(modeladmin, request, queryset):
             description = getattr(func, "short_description", func.__name__)
-            with modeladmin.audit_changes(request, queryset, detail=description):
-                return func(modeladmin, request, queryset)
+            with modeladmin.audit_changes(request, queryset, detail=description) as recording:
+                response = func(modeladmin, request, queryset)
+                # An action that answers with a page (a form asking for a reason first)
+                # has done nothing yet: records it did not change are left out, and the
+                # form's own view records what it does.
+                recording.unchanged_too = not isinstance(response, TemplateResponse)
+                return response
 
         return action
 
     @contextmanager
     def audit_changes(self, request, queryset: QuerySet, *, detail: str):
         """Record an admin action (or a custom admin page's operation) on these records:
-        one entry per record, with what changed in it (possibly nothing). The operation
-        and its entries commit together, as the admin's own saves and deletions do."""
+        one entry per record, with what changed in it (possibly nothing, unless the caller
+        sets ``unchanged_too = False`` on what this yields). The operation and its entries
+        commit together, as the admin's own saves and deletions do."""
         model = queryset.model
+        recording = SimpleNamespace(unchanged_too=True)
         with transaction.atomic(using=router.db_for_write(model)):
             before = audit_rows(model, queryset.values_list("pk", flat=True))
-            yield
+            yield recording
             after = audit_rows(model, before)
             record_changes(
                 request.user,
@@ -136,7 +145,7 @@ class AuditedAdmin:
                     for pk, row in before.items()
                 ],
                 detail=detail,
-                unchanged_too=True,
+                unchanged_too=recording.unchanged_too,
             )
 
 

@@ -386,8 +386,15 @@ def test_the_changelist_takes_the_same_number_of_queries_for_many_entries(
 
 
 def test_suspending_and_reinstating_accounts_are_recorded(client, superuser):
-    """The suspension page (outside the admin's own forms) and the reinstate action."""
+    """The suspension page (outside the admin's own forms) and the reinstate action. The
+    action that only shows the suspension form records nothing: nothing happened yet."""
     resident = UserFactory()
+    form = client.post(
+        reverse("admin:accounts_user_changelist"),
+        {"action": "suspend_accounts", "_selected_action": [resident.pk]},
+    )
+    assert form.status_code == 200 and "form" in form.context
+    assert entries(action=AuditAction.ADMIN_ACTION) == []
     response = client.post(
         reverse("admin:accounts_user_suspend"),
         {"accounts": [resident.pk], "reason": "40 аккаунтов с одного адреса за час"},
