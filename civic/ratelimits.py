@@ -16,8 +16,10 @@ INCR and given the window's end as its expiry in one MULTI/EXEC pipeline - one r
 atomic, so parallel requests cannot overrun it. A refused request counts too (a client
 hammering the endpoint stays refused until the window ends, never longer). At a window's
 edge a client may get up to twice the count within one period; the rates are set with that
-in mind. If Redis cannot be reached the request is let through (and logged): nothing on
-the voting path waits for Redis.
+in mind. If Redis cannot be reached the request is let through (and logged): Redis being
+down never refuses a vote. It can still slow one: a refused connection fails at once,
+but one that hangs holds each limited request for up to the cache's connect or read timeout
+(2 s, ``CACHES`` in civic/settings.py) before it is let through.
 """
 
 import logging
