@@ -2,7 +2,7 @@
 
 Any app's service asks ``suspension_check(user=...)`` before it writes; the user row is
 already loaded, so the check costs no query. Suspending and reinstating are
-``accounts.services.account_suspend`` / ``account_reinstate`` (docs/decisions/0008).
+``accounts.services.account_suspend`` / ``account_reinstate`` (docs/decisions/0009).
 
 ``participant_refusal`` is the part of every "may this resident take part?" rule that
 depends on the account only (signed in, not suspended, email confirmed, profile complete),
