@@ -285,10 +285,13 @@ def novelty_ranking(
     ]
     # Best first: higher average, then more ratings (more certain), then the title.
     ranked.sort(key=lambda item: (-item.stats.average, -item.stats.count, item.novelty.title))
-    best = ranked[:size]
-    rest = ranked[size:]
+    # With fewer than 2 * size ranked, the top half is the best and the rest the worst (an
+    # odd middle one counts as best), so a poorly rated novelty is never listed as "best".
+    best_count = min(size, (len(ranked) + 1) // 2)
+    best = ranked[:best_count]
     worst = sorted(
-        rest, key=lambda item: (item.stats.average, -item.stats.count, item.novelty.title)
+        ranked[best_count:],
+        key=lambda item: (item.stats.average, -item.stats.count, item.novelty.title),
     )
     return Ranking(
         month=first,

@@ -99,6 +99,27 @@ def test_the_ranking_orders_the_months_novelties_by_counted_average():
     assert ranking.unranked == 2
 
 
+@pytest.mark.parametrize(
+    ("averages", "best", "worst"),
+    [
+        ([5], ["5"], []),
+        ([5, 1.5], ["5"], ["1.5"]),
+        ([5, 4, 1.5], ["5", "4"], ["1.5"]),
+        ([5, 4, 3, 2, 1.5, 1], ["5", "4", "3"], ["1", "1.5", "2"]),
+    ],
+)
+def test_a_month_of_few_ranked_novelties_splits_them_in_half(averages, best, worst):
+    """Fewer than 2 * size ranked: the top half is the best, the bottom half the worst,
+    lowest first, with no novelty in both."""
+    for average in averages:
+        novelty = NoveltyFactory(title=str(average), happened_on=TODAY)
+        stars = [1, 2] if average == 1.5 else [int(average)] * 2
+        for n in stars:
+            RatingFactory(novelty=novelty, stars=n)
+    ranking = novelty_ranking(month=TODAY, size=5)
+    assert (ranked(ranking.best), ranked(ranking.worst)) == (best, worst)
+
+
 def test_the_ranking_filters_by_category_and_okrug():
     district = DistrictFactory()
     park = NoveltyFactory(title="park", category=Category.PARKS, happened_on=TODAY)
