@@ -23,7 +23,7 @@ def _shown_text(post: Post) -> str:
 
 
 def _answered_at(post: Post) -> str:
-    return timezone.localtime(post.answered_at).isoformat() if post.answered_at else ""
+    return timezone.localtime(post.answered_at).isoformat() if post.answer_shown else ""
 
 
 def summary_rows(discussion: Discussion) -> Iterator[list]:
@@ -36,7 +36,7 @@ def summary_rows(discussion: Discussion) -> Iterator[list]:
     top = list(summary.top.all())
     for place in top:
         post = place.post
-        text, answer = _shown_text(post), post.answer
+        text, answer = _shown_text(post), post.answer_shown
         yield [title, "top_proposal", place.rank, place.supports, text, answer, _answered_at(post)]
     in_top = {place.post_id for place in top}
     for post in official_answers(discussion=discussion):

@@ -214,6 +214,11 @@ class Post(models.Model):
         return f"{self.get_kind_display()} #{self.pk}"
 
     @property
+    def answer_shown(self) -> str:
+        """The official answer anyone may read: none once a moderator hid the proposal."""
+        return self.answer if self.hidden_at is None else ""
+
+    @property
     def is_proposal(self) -> bool:
         return self.kind == PostKind.PROPOSAL
 

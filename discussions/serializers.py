@@ -99,7 +99,7 @@ class DiscussionThreadSerializer(DiscussionPostSerializer):
 
     @extend_schema_field(DiscussionAnswerSerializer(allow_null=True))
     def get_official_answer(self, post) -> dict | None:
-        return DiscussionAnswerSerializer(post).data if post.answer else None
+        return DiscussionAnswerSerializer(post).data if post.answer_shown else None
 
 
 class DiscussionTopProposalSerializer(serializers.Serializer):

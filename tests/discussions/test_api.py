@@ -145,6 +145,17 @@ def test_a_hidden_post_is_shown_to_its_author_with_the_reason_only(api, resident
     assert (thread["text"], thread["hidden"], thread["hidden_reason"]) == (None, True, None)
 
 
+def test_a_hidden_proposal_has_no_official_answer(api, resident, discussion):
+    proposal = ProposalFactory(discussion=discussion, author=resident, text="Велодорожка")
+    staff = UserFactory(is_staff=True)
+    proposal_answer(post=proposal, text="Сделаем.", by=staff)
+    post_hide(post=proposal, reason="Спам", by=staff)
+    for visitor in (resident, UserFactory()):
+        api.force_authenticate(visitor)
+        [thread] = detail(api, discussion)["posts"]["results"]
+        assert thread["official_answer"] is None
+
+
 def test_the_summary_comes_with_an_ended_discussion(api):
     ended = DiscussionFactory(
         opens_at=timezone.now() - timedelta(days=9), closes_at=timezone.now() - timedelta(hours=1)

@@ -178,6 +178,20 @@ def test_staff_download_the_summary_as_csv(client, ended, analyst):
     assert client.get(url, {"sep": "tab"}).status_code == 404
 
 
+def test_a_proposal_hidden_after_the_summary_loses_its_answer_too(client, ended, analyst):
+    """The page and the CSV show neither the text nor the official answer of a top proposal
+    a moderator hid once the summary was published."""
+    discussion, (_first, second, _third), _participants = ended
+    discussion_summary_publish(discussion_id=discussion.pk)
+    post_hide(post=second, reason="Спам", by=UserFactory(is_staff=True))
+    client.force_login(analyst)
+    page = client.get(reverse("discussion_detail", args=[discussion.pk])).content.decode()
+    assert "Высадим 40 лип." not in page
+    response = client.get(reverse("discussion_summary_csv", args=[discussion.pk]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert [row[4:] for row in rows if row[1] == "top_proposal"][1] == ["", "", ""]
+
+
 def test_residents_may_not_download_the_summary(client, ended):
     discussion, *_ = ended
     discussion_summary_publish(discussion_id=discussion.pk)
