@@ -41,10 +41,8 @@ from discussions.services import (
     proposal_support,
     reply_create,
 )
-from polls.models import Phase
-from polls.serializers import ErrorSerializer
+from polls.serializers import STATES, ErrorSerializer, state_phase
 
-STATES = {"open": Phase.OPEN, "upcoming": Phase.UPCOMING, "closed": Phase.CLOSED}
 ERRORS = {
     400: ErrorSerializer,
     401: ErrorSerializer,
@@ -91,12 +89,7 @@ class DiscussionListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        state = self.request.query_params.get("state")
-        if state is not None and state not in STATES:
-            raise ApiError(
-                status_code=400, code="invalid", detail="state must be open, upcoming or closed."
-            )
-        return discussions_listed(phase=STATES.get(state))
+        return discussions_listed(phase=state_phase(self.request.query_params.get("state")))
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())

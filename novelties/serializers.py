@@ -1,5 +1,6 @@
 """API shapes for city novelties: input serializers check shape only; services decide."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from civic.models import Okrug
@@ -124,7 +125,7 @@ class RankingInputSerializer(serializers.Serializer):
 
     def validate_okrug(self, okrug_id: int) -> int:
         if not Okrug.objects.filter(pk=okrug_id).exists():
-            raise serializers.ValidationError("No okrug has this id.")
+            raise serializers.ValidationError(_("No okrug has this id."))
         return okrug_id
 
 

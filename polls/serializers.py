@@ -2,12 +2,15 @@
 
 import re
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from civic.api import ApiError
 from civic.models import District, Okrug
 from polls.models import (
     DecisionStatus,
     Option,
+    Phase,
     Poll,
     Question,
     QuestionKind,
@@ -22,6 +25,20 @@ MAX_TEXT = 10_000
 MIN_SMALL, MAX_SMALL = -32768, 32767  # ratings and scale values (SmallIntegerField)
 MAX_CHOSEN = 200
 MAX_ANSWERS = 500
+
+# The lists' ``state`` query parameter (polls, discussions) and the phase each asks for.
+STATES = {"open": Phase.OPEN, "upcoming": Phase.UPCOMING, "closed": Phase.CLOSED}
+
+
+def state_phase(state: str | None) -> Phase | None:
+    """The phase a list's ``state`` parameter asks for (None: every phase); 400 otherwise."""
+    if state is None:
+        return None
+    if state not in STATES:
+        raise ApiError(
+            status_code=400, code="invalid", detail=_("state must be open, upcoming or closed.")
+        )
+    return STATES[state]
 
 
 class StrictSerializer(serializers.Serializer):

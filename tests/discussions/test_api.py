@@ -61,7 +61,9 @@ def test_the_list_says_who_may_take_part_and_why_not(api, discussion, district):
     mine = api.get(reverse("api_discussions"), {"state": "open"}).json()["results"]
     assert [(item["can_post"], item["phase"]) for item in mine] == [(True, "open")] * 2
     assert api.get(reverse("api_discussions"), {"state": "closed"}).json()["results"] == []
-    assert api.get(reverse("api_discussions"), {"state": "later"}).status_code == 400
+    later = api.get(reverse("api_discussions"), {"state": "later"}, HTTP_ACCEPT_LANGUAGE="ru")
+    assert later.status_code == 400
+    assert later.json()["detail"] == "Параметр state: open, upcoming или closed."
 
 
 def test_detail_has_the_threads_with_replies_supports_and_answers(api, resident, discussion):

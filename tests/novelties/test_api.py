@@ -178,6 +178,12 @@ def test_the_ranking_endpoint(api, django_assert_max_num_queries):
         assert response.status_code == 400, params
 
 
+def test_the_ranking_endpoint_names_an_unknown_okrug_in_russian(db):
+    russian = APIClient(HTTP_ACCEPT_LANGUAGE="ru")
+    response = russian.get("/api/novelties/ranking/", {"okrug": 999999})
+    assert response.json()["errors"]["okrug"] == ["Округа с таким id нет."]
+
+
 def test_the_ranking_endpoint_refuses_a_month_of_a_far_off_year(api):
     for month in ("9999-12", "0001-01", "1999-12", "2101-01"):
         response = api.get("/api/novelties/ranking/", {"month": month})
