@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civic.admin_base import AuditedModelAdmin, NoAddOrDeleteAdmin
 from novelties.models import Novelty, NoveltyPhoto, Rating
-from novelties.selectors import rating_bursts, rating_cohorts, rating_stats
+from novelties.selectors import counted_ratings, rating_bursts, rating_cohorts, rating_stats
 from novelties.services import (
     NoveltyError,
     novelty_publish,
@@ -66,8 +65,7 @@ class NoveltyAdmin(AuditedModelAdmin):
     ]
 
     def get_queryset(self, request):
-        counted = Q(ratings__excluded_at__isnull=True)
-        return super().get_queryset(request).annotate(rating_count=Count("ratings", filter=counted))
+        return super().get_queryset(request).annotate(rating_count=counted_ratings())
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -31,14 +31,16 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
     prefetch_related_objects,
 )
-from django.db.models.functions import TruncHour
+from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
 from accounts.models import User
@@ -101,6 +103,18 @@ def rating_stats(*, novelty_ids: list[int]) -> dict[int, RatingStats]:
     for novelty_id, stars, n in rows:
         counts[novelty_id][stars - 1] = n
     return {pk: RatingStats(tuple(values)) for pk, values in counts.items()}
+
+
+def counted_ratings() -> Coalesce:
+    """An annotation: the novelty's number of counted ratings, summed from its star counts
+    (at most 80 rows, however many ratings it has)."""
+    total = (
+        StarCount.objects.filter(novelty=OuterRef("pk"))
+        .values("novelty")
+        .annotate(n=Sum("count"))
+        .values("n")
+    )
+    return Coalesce(Subquery(total), 0)
 
 
 # --- lists ------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -154,3 +156,21 @@ def test_city_staff_see_the_report_but_cannot_exclude(client, city_groups):
     assert Rating.objects.get().excluded_at is None
     client.force_login(UserFactory())
     assert client.get(url).status_code == 302  # residents go to the admin's login
+
+
+def test_the_novelty_list_counts_ratings_from_the_star_counts(client, city_admin):
+    """The changelist's "counted ratings" column (and its ordering) sums the kept star
+    counts: no query reads the ratings themselves, however many there are."""
+    busy = NoveltyFactory(title="busy")
+    NoveltyFactory(title="quiet")
+    RatingFactory.create_batch(3, novelty=busy, stars=4)
+    RatingFactory(novelty=busy, stars=1, excluded_at=timezone.now(), exclusion_reason="накрутка")
+    url = reverse("admin:novelties_novelty_changelist")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, {"o": "-7"})
+    novelties = response.context["cl"].result_list
+    assert [(novelty.title, novelty.rating_count) for novelty in novelties] == [
+        ("busy", 3),
+        ("quiet", 0),
+    ]
+    assert not [q["sql"] for q in queries if '"novelties_rating"' in q["sql"]]
