@@ -4,8 +4,9 @@ publish and residents rate from 1 to 5 stars, with a short comment.
 A resident has one rating per novelty (a unique constraint); changing it updates that row.
 A rating that city admins judged farmed is kept but excluded (``excluded_at`` with who and
 why): it stops counting in averages, distributions and the ranking, and can be counted again.
-Averages are not stored: ``selectors.rating_stats`` computes them from the ratings (see there
-why).
+Averages are not stored: ``selectors.rating_stats`` computes them from ``StarCount``, the
+counted ratings per stars kept in shards by a database trigger on the ratings (see
+``novelties.selectors`` why).
 """
 
 from django.conf import settings
@@ -246,6 +247,8 @@ class Rating(models.Model):
         return f"{self.novelty_id}: {self.stars}★"
 
 
+# Fixed by the trigger of migration 0003 (tests check they agree); changing it takes a new
+# migration that replaces the trigger and recounts.
 STAR_COUNT_SHARDS = 16
 
 

@@ -1,3 +1,4 @@
+from collections import Counter
 from datetime import datetime, timedelta
 
 import pytest
@@ -7,7 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from accounts.rules import AccountSuspended
-from novelties.models import Rating
+from novelties.models import STAR_COUNT_SHARDS, Rating, StarCount
 from novelties.rules import rating_refusal
 from novelties.selectors import personal_data, rating_stats
 from novelties.services import (
@@ -259,3 +260,11 @@ def test_the_counts_follow_every_write_of_a_rating():
     Rating.objects.filter(pk__in=[ratings[7].pk, ratings[8].pk]).delete()
     assert counts_kept() == counts_of_ratings()
     assert sum(counts_kept().values()) == 12 - 2 - 2
+
+
+def test_the_trigger_counts_a_rating_in_shard_id_modulo_star_count_shards():
+    """``STAR_COUNT_SHARDS`` states the shard count that migration 0003's trigger fixed."""
+    novelty = NoveltyFactory()
+    ratings = RatingFactory.create_batch(STAR_COUNT_SHARDS + 2, novelty=novelty, stars=3)
+    shards = StarCount.objects.filter(novelty=novelty).values_list("shard", "count")
+    assert dict(shards) == Counter(rating.pk % STAR_COUNT_SHARDS for rating in ratings)
