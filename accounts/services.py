@@ -33,6 +33,7 @@ from accounts.models import (
     User,
 )
 from accounts.notifications import notifications_create
+from accounts.rules import profile_complete
 from civic.codes import apartment_number, normalize_apartment, normalize_code
 from civic.models import Building
 from rewards.models import Reason
@@ -132,7 +133,7 @@ def profile_update(*, user: User, changes: ProfileChanges) -> User:
         user.email_notifications = changes.email_notifications
         user.save(update_fields=fields)
         # Points need a confirmed email address (votes do too: polls.rules).
-        if user.home_building_id and user.birth_year and user.gender and user.email_verified:
+        if profile_complete(user) and user.email_verified:
             points_award(
                 user_id=user.pk,
                 amount=POINTS_PROFILE_COMPLETED,
