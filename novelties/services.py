@@ -6,13 +6,14 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.rules import suspension_check
-from novelties.models import COMMENT_MAX_LENGTH, STARS, Novelty, Rating
+from novelties.models import COMMENT_MAX_LENGTH, STARS, Novelty, Rating, StarCount
 from novelties.rules import Refusal, rating_refusal
 from rewards.models import Reason
 from rewards.services import Award, points_award
@@ -179,7 +180,8 @@ def ratings_exclude(
             % {"length": len(reason), "limit": EXCLUSION_REASON_MAX_LENGTH}
         )
     with transaction.atomic():
-        return Rating.objects.filter(pk__in=rating_ids, excluded_at__isnull=True).update(
+        ratings = _locked_with_counts(rating_ids=rating_ids, excluded=False)
+        return ratings.update(
             excluded_at=now or timezone.now(), excluded_by=by, exclusion_reason=reason
         )
 
@@ -187,9 +189,24 @@ def ratings_exclude(
 def ratings_include(*, rating_ids: list[int]) -> int:
     """Count excluded ratings again (undo ``ratings_exclude``); returns how many."""
     with transaction.atomic():
-        return Rating.objects.filter(pk__in=rating_ids, excluded_at__isnull=False).update(
-            excluded_at=None, excluded_by=None, exclusion_reason=""
-        )
+        ratings = _locked_with_counts(rating_ids=rating_ids, excluded=True)
+        return ratings.update(excluded_at=None, excluded_by=None, exclusion_reason="")
+
+
+def _locked_with_counts(*, rating_ids: list[int], excluded: bool) -> QuerySet[Rating]:
+    """Lock the ratings (by id), then every star count of their novelties in (novelty,
+    shard, stars) order, before a bulk update whose trigger changes those counts. A
+    resident changing their rating meanwhile holds their rating, then its counts, lower
+    stars first: with the same order here, one of the two waits and neither deadlocks."""
+    ratings = Rating.objects.filter(pk__in=rating_ids, excluded_at__isnull=not excluded)
+    novelty_ids = set(
+        ratings.select_for_update().order_by("pk").values_list("novelty_id", flat=True)
+    )
+    counts = StarCount.objects.filter(novelty_id__in=novelty_ids).order_by(
+        "novelty_id", "shard", "stars"
+    )
+    list(counts.select_for_update().values_list("pk"))
+    return ratings
 
 
 # --- personal data ----------------------------------------------------------------------------

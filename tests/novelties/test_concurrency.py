@@ -1,17 +1,23 @@
 """Races proven with real threads, each on its own database connection."""
 
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
-from novelties.models import Rating
+from novelties.models import STAR_COUNT_SHARDS, Rating, StarCount
 from novelties.selectors import rating_stats
-from novelties.services import RatingRefused, novelty_rate
+from novelties.services import RatingRefused, novelty_rate, ratings_exclude
 from rewards.models import LedgerEntry, Wallet
 from tests.accounts.factories import UserFactory
-from tests.novelties.factories import NoveltyFactory, counts_kept, counts_of_ratings
+from tests.novelties.factories import (
+    NoveltyFactory,
+    RatingFactory,
+    counts_kept,
+    counts_of_ratings,
+)
 
 
 def run_at_once(tasks: list[Callable[[], str]]) -> list[str]:
@@ -109,3 +115,64 @@ def test_the_daily_limit_holds_under_simultaneous_ratings(settings):
     outcomes = run_at_once([rate(resident, novelty, 4) for novelty in novelties])
     assert sorted(outcomes) == ["created"] * 3 + ["daily_limit"] * 3
     assert Rating.objects.filter(user=resident).count() == 3
+
+
+def _wait_for_a_lock_wait() -> None:
+    """Until another connection waits for a row lock (at most 10 s)."""
+    with connection.cursor() as cursor:
+        for _attempt in range(200):
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the exclusion never waited for the resident's rating")
+
+
+def _same_shard_ratings(novelty, stars: list[int]) -> list[Rating]:
+    """Ratings of ``novelty`` with these stars, created in this order, all in one shard."""
+    ratings = [RatingFactory(novelty=novelty, stars=stars[0])]
+    shard = ratings[0].pk % STAR_COUNT_SHARDS
+    for n in stars[1:]:
+        rating = RatingFactory(novelty=novelty, stars=n)
+        while rating.pk % STAR_COUNT_SHARDS != shard:
+            rating = RatingFactory(novelty=novelty, stars=n)
+        ratings.append(rating)
+    return ratings
+
+
+@pytest.mark.django_db(transaction=True)
+def test_excluding_ratings_while_a_resident_changes_stars_does_not_deadlock():
+    """An admin excludes a 5-star and a 3-star rating of one shard while a resident changes
+    their rating in that shard from 5 to 3 stars. The resident's trigger takes the 3-star
+    count, then the 5-star one; the exclusion's trigger alone would take them the other way
+    round (in the order of its rows) and deadlock. It locks them in the same order first,
+    so it waits for the resident; both finish and the counts stay exact."""
+    novelty = NoveltyFactory()
+    five, three, residents = _same_shard_ratings(novelty, [5, 3, 5])
+    admin = UserFactory(is_staff=True)
+    outcomes = []
+
+    def exclude():
+        try:
+            ids = [five.pk, three.pk]
+            outcomes.append(ratings_exclude(rating_ids=ids, by=admin, reason="накрутка"))
+        except Exception as error:  # noqa: BLE001 - a deadlock is the outcome under test
+            outcomes.append(type(error).__name__)
+        finally:
+            connection.close()
+
+    with transaction.atomic():  # the resident's change, its trigger half-way: 3 stars taken
+        StarCount.objects.select_for_update().get(
+            novelty=novelty, stars=3, shard=three.pk % STAR_COUNT_SHARDS
+        )
+        worker = threading.Thread(target=exclude)
+        worker.start()
+        _wait_for_a_lock_wait()
+        Rating.objects.filter(pk=residents.pk).update(stars=3)
+    worker.join()
+    assert outcomes == [2]
+    assert counts_kept() == counts_of_ratings()
