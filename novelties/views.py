@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from accounts.rules import AccountSuspended
 from accounts.selectors import visitor_with_home
 from civic.ratelimits import rate_limit, user_key
-from novelties.forms import RankingFilter, RatingForm
+from novelties.forms import RANKING_YEARS, RankingFilter, RatingForm
 from novelties.models import COMMENT_MAX_LENGTH, Novelty
 from novelties.rules import refusal_status
 from novelties.selectors import (
@@ -141,7 +141,10 @@ def novelty_ranking_page(request: HttpRequest) -> HttpResponse:
 
 
 def _month_query(month: date, filters: dict) -> str:
-    """The ranking's query string for another month, keeping the other filters."""
+    """The ranking's query string for another month, keeping the other filters; empty for
+    a month the ranking refuses (no link)."""
+    if month.year not in RANKING_YEARS:
+        return ""
     params = {"month": month.strftime("%Y-%m")}
     if filters.get("category"):
         params["category"] = filters["category"]

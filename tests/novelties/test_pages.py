@@ -177,6 +177,13 @@ def test_the_ranking_page_filters_and_refuses_a_bad_month(client, django_assert_
     assert "ГГГГ-ММ" in response.content.decode()
 
 
+def test_the_ranking_page_links_no_month_it_would_refuse(client):
+    last = client.get(reverse("novelty_ranking"), {"month": "2100-12"})
+    assert last.context["next_query"] == "" and "month=2100-11" in last.context["previous_query"]
+    first = client.get(reverse("novelty_ranking"), {"month": "2000-01"})
+    assert first.context["previous_query"] == "" and "month=2000-02" in first.context["next_query"]
+
+
 def test_the_ranking_page_refuses_a_month_of_a_far_off_year(client):
     for month in ("9999-12", "0001-01"):
         response = client.get(reverse("novelty_ranking"), {"month": month})
