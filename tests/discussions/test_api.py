@@ -172,7 +172,7 @@ def test_the_summary_comes_with_an_ended_discussion(api):
 
 
 def test_posting_is_rate_limited_on_the_comment_scope(api, resident, discussion, settings):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "comment": "2/m"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "comment": "2/h"}
     url = reverse("api_discussion_post", args=[discussion.pk])
     for text in ("Раз", "Два"):
         assert api.post(url, {"kind": "comment", "text": text}, format="json").status_code == 201

@@ -198,7 +198,7 @@ def test_documents_show_pdfs_as_downloads_and_images_inline(client, discussion):
 
 
 def test_posting_is_rate_limited_on_the_comment_scope(client, resident, discussion, settings):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "comment": "2/m"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "comment": "2/h"}
     top = PostFactory(discussion=discussion)
     assert publish(client, discussion, "Первый").status_code == 302
     assert (

@@ -151,7 +151,7 @@ def test_refusals_have_codes_and_statuses(api, settings):
 
 
 def test_the_rating_request_rate_is_limited_in_the_api(api, resident, settings):
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "rating": "2/m"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "rating": "2/h"}
     novelty = NoveltyFactory()
     for stars in (4, 5):
         assert api.post(rate_url(novelty), {"stars": stars}, format="json").status_code < 300

@@ -133,7 +133,7 @@ def test_the_daily_limit_is_a_429_with_the_reason(client, resident, settings):
 
 def test_the_rating_request_rate_is_limited_on_the_page(client, resident, settings):
     """The "rating" scope of civic.ratelimits: over the rate, the 429 page says when to retry."""
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "rating": "2/m"}
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "rating": "2/h"}
     novelty = NoveltyFactory()
     for stars in ("4", "5"):
         assert client.post(detail_url(novelty), {"stars": stars}).status_code == 302
