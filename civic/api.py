@@ -7,6 +7,7 @@ validation errors add ``errors`` naming the field or question.
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.exceptions import APIException, ValidationError
@@ -50,7 +51,11 @@ def exception_handler(exc, context):
         if exc.errors is not None:
             body["errors"] = exc.errors
     elif isinstance(exc, ValidationError):
-        body = {"code": "invalid", "detail": "The request is not valid.", "errors": response.data}
+        body = {
+            "code": "invalid",
+            "detail": gettext("The request is not valid."),
+            "errors": response.data,
+        }
     else:
         codes = exc.get_codes() if hasattr(exc, "get_codes") else "error"
         body = {
