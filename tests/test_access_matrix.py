@@ -10,6 +10,7 @@ author); a neighbour elsewhere (verified in building B, district B); an unverifi
 of building A; city staff; a city admin.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.groups import CITY_ADMINS, CITY_STAFF
+from accounts.models import Notification, NotificationKind
 from discussions.services import discussion_summary_publish
 from tests.accounts.factories import UserFactory, verified_resident
 from tests.civic.factories import BuildingFactory
@@ -283,3 +285,43 @@ def test_account_pages_without_arguments_never_fail(client, world, role):
             for method in (client.get, client.post):
                 status = method(f"/{route}").status_code
                 assert status < 500, (method.__name__, route, status)
+
+
+# What a URL may name by id: public things (polls, rewards, buildings, novelties,
+# discussions and their posts) — never a resident's own records, which live under /me/.
+PUBLIC_URL_KWARGS = {
+    "poll_id",
+    "reward_id",
+    "building_id",
+    "novelty_id",
+    "discussion_id",
+    "post_id",
+    "kind",
+    "name",
+    "token",
+    "path",
+}
+
+
+def test_no_url_names_a_residents_own_records_by_id():
+    """Profile, points, redemptions, notifications and residency claims are reached only
+    as "mine" (/me/, /profile/…): there is no id in a URL to change for someone else's."""
+    ours = [
+        (route, name) for route, name in url_patterns() if not route.startswith(LIBRARY_PREFIXES)
+    ]
+    kwargs = {kwarg for route, _name in ours for kwarg in re.findall(r"<(?:\w+:)?(\w+)>", route)}
+    assert kwargs <= PUBLIC_URL_KWARGS
+
+
+@pytest.mark.django_db
+def test_another_residents_notification_ids_mark_nothing(client):
+    """The one endpoint that takes record ids in its body filters them by their owner."""
+    mine, theirs = UserFactory(), UserFactory()
+    other = Notification.objects.create(user=theirs, kind=NotificationKind.VOUCHER, key="v:1")
+    client.force_login(mine)
+    response = client.post(
+        reverse("api_notifications_read"), {"ids": [other.pk]}, content_type="application/json"
+    )
+    assert (response.status_code, response.json()) == (200, {"marked": 0})
+    other.refresh_from_db()
+    assert other.read_at is None
