@@ -115,7 +115,7 @@ class Post(models.Model):
 
     Replies go one level deep: a reply's parent is a top-level post of the same discussion
     (a trigger, migration 0002, refuses anything else), and a reply is a comment. Only a
-    proposal can be supported or get an official answer (docs/decisions/0013).
+    proposal can be supported or get an official answer (docs/decisions/0012).
     """
 
     discussion = models.ForeignKey(
