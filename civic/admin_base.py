@@ -15,11 +15,13 @@ import functools
 from contextlib import contextmanager
 from types import SimpleNamespace
 
+from django import forms
 from django.contrib import admin
 from django.db import router, transaction
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditAction
 from audit.services import Snapshot, audit_diff, audit_record_many, audit_rows, audit_snapshot
@@ -182,3 +184,33 @@ class ReadOnlyAdmin(NoAddOrDeleteAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class HideWithReasonForm(forms.ModelForm):
+    """Moderation of something residents wrote (a survey, a post): hide it with the reason
+    its author reads, or show it again. Subclasses say what the reason is shown with
+    (``reason_help``) and what to ask for when it is missing (``missing_reason``)."""
+
+    hide = forms.BooleanField(label=_("Hidden from residents"), required=False)
+    reason = forms.CharField(
+        label=_("Reason for hiding"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    reason_help = ""
+    missing_reason = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "reason" in self.fields:  # an admin may trim the form to what the user may do
+            self.fields["reason"].help_text = self.reason_help
+        self.initial.update(
+            hide=self.instance.hidden_at is not None, reason=self.instance.hidden_reason
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("hide") and not data.get("reason", "").strip():
+            self.add_error("reason", self.missing_reason)
+        return data

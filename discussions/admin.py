@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from civic.admin_base import AuditedModelAdmin, NoAddOrDeleteAdmin
+from civic.admin_base import AuditedModelAdmin, HideWithReasonForm, NoAddOrDeleteAdmin
 from discussions.models import Discussion, Document, Post, Report
 from discussions.rules import area_names
 from discussions.services import DiscussionError, post_hide, post_unhide, proposal_answer
@@ -176,19 +176,12 @@ class ReportedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class PostModerationForm(forms.ModelForm):
+class PostModerationForm(HideWithReasonForm):
     """Hide (with the reason its author reads) or show again; answer a proposal. Which of
     the fields a user gets depends on their permissions (``PostAdmin.get_form``)."""
 
     hide = forms.BooleanField(
         label=_("Hidden from residents (its author still sees it)"), required=False
-    )
-    reason = forms.CharField(
-        label=_("Reason for hiding"),
-        required=False,
-        max_length=500,
-        help_text=_("Shown to the author on the discussion page and in a notification."),
-        widget=forms.Textarea(attrs={"rows": 2}),
     )
     official_answer = forms.CharField(
         label=_("Official answer"),
@@ -199,6 +192,8 @@ class PostModerationForm(forms.ModelForm):
         ),
         widget=forms.Textarea(attrs={"rows": 5}),
     )
+    reason_help = _("Shown to the author on the discussion page and in a notification.")
+    missing_reason = _("Give the reason for hiding the post: its author will read it.")
 
     class Meta:
         model = Post
@@ -206,20 +201,7 @@ class PostModerationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        post = self.instance
-        self.initial.update(
-            hide=post.hidden_at is not None,
-            reason=post.hidden_reason,
-            official_answer=post.answer,
-        )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("hide") and not data.get("reason", "").strip():
-            self.add_error(
-                "reason", _("Give the reason for hiding the post: its author will read it.")
-            )
-        return data
+        self.initial["official_answer"] = self.instance.answer
 
 
 @admin.register(Post)

@@ -14,7 +14,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from civic.admin_base import AuditedAdmin, AuditedModelAdmin, NoAddOrDeleteAdmin, ReadOnlyAdmin
+from civic.admin_base import (
+    AuditedAdmin,
+    AuditedModelAdmin,
+    HideWithReasonForm,
+    NoAddOrDeleteAdmin,
+    ReadOnlyAdmin,
+)
 from polls.models import (
     BallotFlagRun,
     BuildingSurvey,
@@ -383,35 +389,13 @@ class SurveyReportInline(admin.TabularInline):
         return False
 
 
-class SurveyModerationForm(forms.ModelForm):
-    """Hide (with the reason its author reads) or show again."""
-
-    hide = forms.BooleanField(label=_("Hidden from residents"), required=False)
-    reason = forms.CharField(
-        label=_("Reason for hiding"),
-        required=False,
-        max_length=500,
-        help_text=_("Shown to the author on the survey page and in a notification."),
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+class SurveyModerationForm(HideWithReasonForm):
+    reason_help = _("Shown to the author on the survey page and in a notification.")
+    missing_reason = _("Give the reason for hiding the survey: its author will read it.")
 
     class Meta:
         model = BuildingSurvey
         fields: list[str] = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.initial.update(
-            hide=self.instance.hidden_at is not None, reason=self.instance.hidden_reason
-        )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("hide") and not data.get("reason", "").strip():
-            self.add_error(
-                "reason", _("Give the reason for hiding the survey: its author will read it.")
-            )
-        return data
 
 
 @admin.register(BuildingSurvey)
