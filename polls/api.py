@@ -13,7 +13,7 @@ from accounts.selectors import visitor_with_home
 from civic.api import ApiError, Pagination
 from civic.ratelimits import ScopedRateLimit
 from polls.forms import DecisionFilterForm
-from polls.models import DecisionStatus, Phase, Poll, Scope
+from polls.models import DecisionStatus, Poll, Scope
 from polls.rules import refusal_status
 from polls.selectors import (
     building_surveys_visible,
@@ -29,6 +29,7 @@ from polls.selectors import (
     visible_poll,
 )
 from polls.serializers import (
+    STATES,
     DecisionPageSerializer,
     ErrorSerializer,
     PollCardSerializer,
@@ -39,6 +40,7 @@ from polls.serializers import (
     SurveyInputSerializer,
     VoteInputSerializer,
     VoteOutputSerializer,
+    state_phase,
     vote_answer_inputs,
 )
 from polls.services import (
@@ -54,7 +56,6 @@ from polls.services import (
 from polls.staff import export_response
 from polls.validation import InvalidBallot
 
-STATES = {"open": Phase.OPEN, "upcoming": Phase.UPCOMING, "closed": Phase.CLOSED}
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 
 
@@ -108,12 +109,8 @@ class PollListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        state = self.request.query_params.get("state")
-        if state is not None and state not in STATES:
-            raise ApiError(
-                status_code=400, code="invalid", detail="state must be open, upcoming or closed."
-            )
-        return published_polls(user=self.request.user, phase=STATES.get(state))
+        phase = state_phase(self.request.query_params.get("state"))
+        return published_polls(user=self.request.user, phase=phase)
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.get_queryset())
