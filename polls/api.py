@@ -133,7 +133,12 @@ class VoteView(APIView):
 
     @extend_schema(
         request=VoteInputSerializer,
-        responses={201: VoteOutputSerializer, 409: ErrorSerializer, **ERRORS},
+        responses={
+            201: VoteOutputSerializer,
+            409: ErrorSerializer,
+            429: ErrorSerializer,
+            **ERRORS,
+        },
     )
     def post(self, request, poll_id: int):
         poll = _visible_poll(request, poll_id)

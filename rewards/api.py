@@ -88,8 +88,10 @@ class RedeemView(APIView):
         responses={
             201: RedemptionSerializer,
             401: ErrorSerializer,
+            403: ErrorSerializer,
             404: ErrorSerializer,
             409: ErrorSerializer,
+            429: ErrorSerializer,
         },
     )
     def post(self, request, reward_id: int):
