@@ -18,29 +18,7 @@ from tests.novelties.factories import (
     counts_kept,
     counts_of_ratings,
 )
-
-
-def run_at_once(tasks: list[Callable[[], str]]) -> list[str]:
-    """Start every task together (a barrier) on its own connection; their outcomes."""
-    barrier = threading.Barrier(len(tasks))
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def run(task):
-        try:
-            barrier.wait(timeout=60)
-            outcome = task()
-            with lock:
-                outcomes.append(outcome)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(task,)) for task in tasks]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+from tests.threads import run_at_once
 
 
 def rate(user, novelty, stars: int) -> Callable[[], str]:

@@ -1,9 +1,6 @@
 """Races on real connections: the database, not Python, keeps the ledger and stock right."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from rewards.models import LedgerEntry, Reason, Redemption, Reward, Wallet
 from rewards.selectors import wallet_mismatches
@@ -16,34 +13,22 @@ from rewards.services import (
 )
 from tests.accounts.factories import UserFactory
 from tests.rewards.factories import RewardFactory, give_points
+from tests.threads import run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def race(functions) -> list:
-    """Run the functions on their own threads and connections, released together."""
-    barrier = threading.Barrier(len(functions))
-    outcomes = []
-    lock = threading.Lock()
+    """Run the functions together on their own threads and connections; a refusal's code
+    stands for its outcome."""
 
-    def run(function):
+    def refused_as_code(function):
         try:
-            barrier.wait(timeout=60)
-            try:
-                outcome = function()
-            except RewardsError as refused:
-                outcome = refused.code
-            with lock:
-                outcomes.append(outcome)
-        finally:
-            connection.close()
+            return function()
+        except RewardsError as refused:
+            return refused.code
 
-    threads = [threading.Thread(target=run, args=(function,)) for function in functions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    return run_at_once([lambda f=function: refused_as_code(f) for function in functions])
 
 
 def test_a_hundred_residents_and_ten_tickets(city_groups):
