@@ -24,12 +24,7 @@ def ballot_log_key_check(app_configs, **kwargs):
 @register()
 def ballot_log_key_format_check(app_configs, **kwargs):
     """A malformed key would fail every checkpoint and every log page: refuse to start."""
-    key = settings.BALLOT_LOG_SIGNING_KEY
-    try:
-        valid = len(bytes.fromhex(key)) == 32
-    except ValueError:
-        valid = False
-    if valid:
+    if audit_key_problem(settings.BALLOT_LOG_SIGNING_KEY) is None:  # also 32 bytes in hex
         return []
     return [
         Error(
