@@ -273,7 +273,7 @@ class PostAdmin(NoAddOrDeleteAdmin):
         dropped = set()
         if not request.user.has_perm("discussions.change_post"):
             dropped |= {"hide", "reason"}
-        answerable = obj is not None and obj.is_proposal and obj.parent_id is None
+        answerable = obj is not None and obj.is_proposal
         if not (answerable and request.user.has_perm("discussions.answer_post")):
             dropped.add("official_answer")
         form.base_fields = {

@@ -126,7 +126,7 @@ def proposal_support(*, user: User, post: Post) -> int:
     once give one support and a clear refusal). Returns the proposal's supports now."""
     now = timezone.now()
     _may_take_part(user=user, discussion=post.discussion, now=now)
-    if not post.is_proposal or post.parent_id is not None:
+    if not post.is_proposal:  # a reply is a comment (post_reply_is_a_comment)
         raise DiscussionError(_("Only proposals can be supported."), code="not_a_proposal")
     if post.hidden_at is not None:
         raise DiscussionError(
@@ -194,7 +194,7 @@ def post_unhide(*, post: Post) -> None:
 def proposal_answer(*, post: Post, text: str, by: User) -> None:
     """Attach (or correct, or with an empty text withdraw) the city's official answer to a
     proposal. Its author is notified of the first answer, once."""
-    if not post.is_proposal or post.parent_id is not None:
+    if not post.is_proposal:  # a reply is a comment (post_reply_is_a_comment)
         raise DiscussionError(
             _("Official answers are given to proposals only."), code="not_a_proposal"
         )
