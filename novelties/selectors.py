@@ -140,10 +140,12 @@ class NoveltyCard:
         return photos[0] if photos else None
 
 
+def _with_place() -> QuerySet[Novelty]:
+    return Novelty.objects.select_related("okrug", "district", "building")
+
+
 def _published() -> QuerySet[Novelty]:
-    return Novelty.objects.filter(published_at__isnull=False).select_related(
-        "okrug", "district", "building"
-    )
+    return _with_place().filter(published_at__isnull=False)
 
 
 def novelties_near(*, user) -> QuerySet[Novelty]:
@@ -221,11 +223,7 @@ COMMENTS_SHOWN = 50
 def visible_novelty(*, novelty_id: int, include_drafts: bool = False) -> Novelty | None:
     """A published novelty with its place and photos (a draft too with ``include_drafts``,
     for an admin's preview); None for unknown ids and, otherwise, drafts."""
-    novelties = (
-        _published()
-        if not include_drafts
-        else Novelty.objects.select_related("okrug", "district", "building")
-    )
+    novelties = _with_place() if include_drafts else _published()
     return novelties.prefetch_related("photos").filter(pk=novelty_id).first()
 
 
