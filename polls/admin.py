@@ -454,7 +454,16 @@ class BuildingSurveyAdmin(NoAddOrDeleteAdmin):
 
 # --- decisions taken after polls ---------------------------------------------------------------
 
-NOTE_HELP = _("Required for a decline: the reason residents will read.")
+
+def _note_field() -> forms.CharField:
+    """A step's note, in both decision forms."""
+    return forms.CharField(
+        label=_("note"),
+        required=False,
+        max_length=2000,
+        help_text=_("Required for a decline: the reason residents will read."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 def _step_error(form: forms.Form, error: DecisionError, fields: dict[str, str]) -> None:
@@ -468,13 +477,7 @@ class DecisionRecordForm(forms.ModelForm):
     status = forms.ChoiceField(
         label=_("status"), choices=DecisionStatus.choices, initial=DecisionStatus.PLANNED
     )
-    note = forms.CharField(
-        label=_("note"),
-        required=False,
-        max_length=2000,
-        help_text=NOTE_HELP,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    note = _note_field()
 
     class Meta:
         model = Decision
@@ -507,13 +510,7 @@ class DecisionProgressForm(forms.ModelForm):
 
     new_status = forms.ChoiceField(label=_("status"), choices=DecisionStatus.choices)
     on = forms.DateField(label=_("date"), initial=timezone.localdate, widget=AdminDateWidget)
-    note = forms.CharField(
-        label=_("note"),
-        required=False,
-        max_length=2000,
-        help_text=NOTE_HELP,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    note = _note_field()
 
     class Meta:
         model = Decision
