@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Notification, NotificationKind, User
 
@@ -24,91 +24,83 @@ class NotificationText:
     body: str
 
 
+# kind -> (title, body); each is formatted with the notification's params.
+TEXTS = {
+    NotificationKind.RESULTS_PUBLISHED: (
+        _("Results of “%(title)s” are published"),
+        _("Thank you for voting in “%(title)s”. See what the city decided."),
+    ),
+    NotificationKind.VOUCHER: (
+        _("Your reward: %(title)s"),
+        _("Your voucher code: %(voucher)s. Show it to collect the reward."),
+    ),
+    NotificationKind.RESIDENCY_VERIFIED: (
+        _("Your address is verified"),
+        _("You are a verified resident of %(address)s: you can take part in its surveys."),
+    ),
+    NotificationKind.RESIDENCY_REJECTED: (
+        _("Your address claim was declined"),
+        _("The city staff could not verify %(address)s. Reason: %(reason)s"),
+    ),
+    NotificationKind.SURVEY_CREATED: (
+        _("New survey in your building: %(title)s"),
+        _("A neighbour asks the residents of %(address)s. Voting closes on %(closes)s."),
+    ),
+    NotificationKind.SURVEY_HIDDEN: (
+        _("Your survey “%(title)s” was hidden"),
+        _("A city moderator hid it. Reason: %(reason)s"),
+    ),
+    NotificationKind.ACCOUNT_SUSPENDED: (
+        _("Your account is suspended"),
+        _(
+            "The city suspended your account: it cannot vote, rate, comment or use points "
+            "until the suspension is lifted. Reason: %(reason)s. If this is a mistake, "
+            "write to the city's support."
+        ),
+    ),
+    NotificationKind.ACCOUNT_REINSTATED: (
+        _("Your account is reinstated"),
+        _("The suspension of your account is lifted: you can vote and use points again."),
+    ),
+    NotificationKind.DECISION_RECORDED: (
+        _("The city's decision after the poll “%(title)s”"),
+        _(
+            "Thank you for taking part. Decided: “%(decision)s” Responsible: %(body)s. "
+            "Follow its progress on the results page."
+        ),
+    ),
+    NotificationKind.DECISION_DONE: (
+        _("Done: the decision after the poll “%(title)s”"),
+        _("The decision taken after the poll is carried out: “%(decision)s”"),
+    ),
+    NotificationKind.DISCUSSION_ANSWER: (
+        _("The city answered your proposal"),
+        _("Your proposal in the discussion “%(discussion)s” has an official answer."),
+    ),
+    NotificationKind.DISCUSSION_POST_HIDDEN: (
+        _("Your post in “%(discussion)s” was hidden"),
+        _("A city moderator hid it. Reason: %(reason)s"),
+    ),
+    NotificationKind.DISCUSSION_SUMMARY: (
+        _("The discussion “%(discussion)s” has ended"),
+        _(
+            "Thank you for taking part. See its summary: the numbers, the most "
+            "supported proposals and the city's answers."
+        ),
+    ),
+}
+
+
 def notification_text(notification: Notification) -> NotificationText:
     """The text in the currently active language."""
+    if notification.kind not in TEXTS:
+        return NotificationText(title=notification.get_kind_display(), body="")
+    title, body = TEXTS[notification.kind]
     params = notification.params
-    if notification.kind == NotificationKind.RESULTS_PUBLISHED:
-        return NotificationText(
-            title=_("Results of “%(title)s” are published") % params,
-            body=_("Thank you for voting in “%(title)s”. See what the city decided.") % params,
-        )
-    if notification.kind == NotificationKind.VOUCHER:
-        return NotificationText(
-            title=_("Your reward: %(title)s") % params,
-            body=_("Your voucher code: %(voucher)s. Show it to collect the reward.") % params,
-        )
-    if notification.kind == NotificationKind.RESIDENCY_VERIFIED:
-        return NotificationText(
-            title=_("Your address is verified"),
-            body=_("You are a verified resident of %(address)s: you can take part in its surveys.")
-            % params,
-        )
-    if notification.kind == NotificationKind.RESIDENCY_REJECTED:
-        return NotificationText(
-            title=_("Your address claim was declined"),
-            body=_("The city staff could not verify %(address)s. Reason: %(reason)s") % params,
-        )
     if notification.kind == NotificationKind.SURVEY_CREATED:
         closes = date_format(timezone.localtime(parse_datetime(params["closes"])), "j E, H:i")
-        return NotificationText(
-            title=_("New survey in your building: %(title)s") % params,
-            body=_("A neighbour asks the residents of %(address)s. Voting closes on %(closes)s.")
-            % (params | {"closes": closes}),
-        )
-    if notification.kind == NotificationKind.SURVEY_HIDDEN:
-        return NotificationText(
-            title=_("Your survey “%(title)s” was hidden") % params,
-            body=_("A city moderator hid it. Reason: %(reason)s") % params,
-        )
-    if notification.kind == NotificationKind.ACCOUNT_SUSPENDED:
-        return NotificationText(
-            title=_("Your account is suspended"),
-            body=_(
-                "The city suspended your account: it cannot vote, rate, comment or use points "
-                "until the suspension is lifted. Reason: %(reason)s. If this is a mistake, "
-                "write to the city's support."
-            )
-            % params,
-        )
-    if notification.kind == NotificationKind.ACCOUNT_REINSTATED:
-        return NotificationText(
-            title=_("Your account is reinstated"),
-            body=_("The suspension of your account is lifted: you can vote and use points again."),
-        )
-    if notification.kind == NotificationKind.DECISION_RECORDED:
-        return NotificationText(
-            title=_("The city's decision after the poll “%(title)s”") % params,
-            body=_(
-                "Thank you for taking part. Decided: “%(decision)s” Responsible: %(body)s. "
-                "Follow its progress on the results page."
-            )
-            % params,
-        )
-    if notification.kind == NotificationKind.DECISION_DONE:
-        return NotificationText(
-            title=_("Done: the decision after the poll “%(title)s”") % params,
-            body=_("The decision taken after the poll is carried out: “%(decision)s”") % params,
-        )
-    if notification.kind == NotificationKind.DISCUSSION_ANSWER:
-        return NotificationText(
-            title=_("The city answered your proposal"),
-            body=_("Your proposal in the discussion “%(discussion)s” has an official answer.")
-            % params,
-        )
-    if notification.kind == NotificationKind.DISCUSSION_POST_HIDDEN:
-        return NotificationText(
-            title=_("Your post in “%(discussion)s” was hidden") % params,
-            body=_("A city moderator hid it. Reason: %(reason)s") % params,
-        )
-    if notification.kind == NotificationKind.DISCUSSION_SUMMARY:
-        return NotificationText(
-            title=_("The discussion “%(discussion)s” has ended") % params,
-            body=_(
-                "Thank you for taking part. See its summary: the numbers, the most "
-                "supported proposals and the city's answers."
-            ),
-        )
-    return NotificationText(title=notification.get_kind_display(), body="")
+        params = params | {"closes": closes}
+    return NotificationText(title=str(title) % params, body=str(body) % params)
 
 
 def notification_email(notification: Notification) -> EmailMessage:
