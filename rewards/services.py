@@ -115,12 +115,16 @@ LEDGER_INSERT_SQL = """
     ON CONFLICT ON CONSTRAINT ledger_award_once DO NOTHING
     RETURNING id
 """
-WALLET_CREDIT_SQL = """
-    INSERT INTO rewards_wallet (user_id, balance, lifetime) VALUES (%s, %s, %s)
+# A credit to a wallet that may not exist yet (the upsert of both credit statements).
+WALLET_CREDIT_ON_CONFLICT = """
     ON CONFLICT (user_id) DO UPDATE
     SET balance = rewards_wallet.balance + EXCLUDED.balance,
         lifetime = rewards_wallet.lifetime + EXCLUDED.lifetime
 """
+WALLET_CREDIT_SQL = (
+    "INSERT INTO rewards_wallet (user_id, balance, lifetime) VALUES (%s, %s, %s)"  # noqa: S608
+    + WALLET_CREDIT_ON_CONFLICT
+)
 
 
 def _ledger_write(*, user_id: int, amount: int, award: Award) -> bool:
@@ -198,7 +202,8 @@ def vote_credits(*, user: User, poll_id: int, points: int, reason: str = Reason.
 # in). The rules of _ledger_write: once per key (nothing for a key credited before), nothing
 # for a suspended account (frozen), the wallet changed with its entries — one upsert per
 # resident, as a statement may change a row only once.
-VOTE_CREDITS_SQL = """
+VOTE_CREDITS_SQL = (
+    """
     credited AS (
         INSERT INTO rewards_ledgerentry
             (user_id, amount, reason, key, source, comment, created_at)
@@ -215,11 +220,12 @@ VOTE_CREDITS_SQL = """
     credited_wallets AS (
         INSERT INTO rewards_wallet (user_id, balance, lifetime)
         SELECT user_id, sum(amount), sum(amount) FROM credited GROUP BY user_id
-        ON CONFLICT (user_id) DO UPDATE
-        SET balance = rewards_wallet.balance + EXCLUDED.balance,
-            lifetime = rewards_wallet.lifetime + EXCLUDED.lifetime
+    """  # noqa: S608 (constants only)
+    + WALLET_CREDIT_ON_CONFLICT
+    + """
     )
 """
+)
 
 
 # --- levels ---------------------------------------------------------------------------------
