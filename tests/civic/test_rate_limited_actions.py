@@ -2,8 +2,6 @@
 counter per resident, answer 429 with the same message and Retry-After, and a refused
 request writes nothing."""
 
-import threading
-
 import pytest
 import time_machine
 from django.urls import reverse
@@ -17,6 +15,7 @@ from tests.polls.factories import three_question_poll
 from tests.polls.test_api import answers
 from tests.polls.test_pages import form_data
 from tests.rewards.factories import RewardFactory, give_points
+from tests.threads import run_at_once
 
 pytestmark = pytest.mark.django_db
 WAIT = "Too many requests. Try again in 40 seconds."
@@ -133,30 +132,16 @@ def test_the_429_page_speaks_russian_by_default(db, settings):
 def test_parallel_votes_through_the_api_cannot_overrun_the_limit(settings):
     """Ten votes of one resident in ten polls at once, with "3/m": exactly three are
     recorded, seven are 429 and leave nothing behind."""
-    from django.db import connections
-
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "vote": "3/m"}
     resident = UserFactory()
     polls = [three_question_poll() for _ in range(10)]
-    start = threading.Barrier(len(polls))
-    statuses = []
 
     def vote(poll):
         client = APIClient()
         client.force_authenticate(resident)
-        start.wait()
-        try:
-            statuses.append(
-                client.post(f"/api/polls/{poll.pk}/vote/", answers(poll), format="json").status_code
-            )
-        finally:
-            connections.close_all()
+        return client.post(f"/api/polls/{poll.pk}/vote/", answers(poll), format="json").status_code
 
-    threads = [threading.Thread(target=vote, args=(poll,)) for poll in polls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = run_at_once([lambda poll=poll: vote(poll) for poll in polls])
     assert sorted(statuses) == [201] * 3 + [429] * 7
     assert Participation.objects.filter(user=resident).count() == 3
     assert Ballot.objects.count() == 3
