@@ -1,11 +1,10 @@
 """The shared rate limiter: rates, windows, the message and its atomicity."""
 
-import threading
-
 import pytest
 import time_machine
 
 from civic.ratelimits import Rate, RateLimited, rate_limit, retry_message
+from tests.threads import run_at_once
 
 
 @pytest.mark.parametrize(
@@ -60,10 +59,8 @@ def test_parallel_requests_cannot_overrun_the_limit(settings):
     """20 threads, 5 requests each, against "30/h": exactly 30 pass, 70 are refused."""
     settings.RATE_LIMITS = {"vote": "30/h"}
     passed, refused = [], []
-    start = threading.Barrier(20)
 
     def hammer():
-        start.wait()
         for _ in range(5):
             try:
                 rate_limit(scope="vote", key="user:7")
@@ -71,12 +68,8 @@ def test_parallel_requests_cannot_overrun_the_limit(settings):
             except RateLimited:
                 refused.append(1)
 
-    threads = [threading.Thread(target=hammer) for _ in range(20)]
     with time_machine.travel("2030-01-01 12:00:00Z", tick=False):  # no window edge mid-test
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_at_once([hammer] * 20)
     assert (len(passed), len(refused)) == (30, 70)
 
 
