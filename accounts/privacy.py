@@ -26,6 +26,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from accounts.models import ErasedEmail, User
+from accounts.services import resident_lock
 from civic.ratelimits import rate_limit, user_key
 from polls.models import Poll
 
@@ -94,7 +95,7 @@ def account_delete(*, user: User, password: str, code: str = "") -> None:
     if mfa_code_needed(user=user):
         _check_mfa_code(user=user, code=code.strip())
     with transaction.atomic():
-        account = User.objects.select_for_update().get(pk=user.pk)
+        account = resident_lock(user.pk)
         _block_addresses_while_polls_are_open(account)
         for _export, eraser in PERSONAL_DATA:
             if eraser is not None:

@@ -142,15 +142,17 @@ def profile_update(*, user: User, changes: ProfileChanges) -> User:
     return user
 
 
-def _resident_lock(user_id: int) -> User:
+def resident_lock(user_id: int, *, no_key: bool = False) -> User:
     """The resident's row, locked to the end of the transaction: every residency change and
-    profile save takes it, so they happen one after another."""
-    return User.objects.select_for_update().get(pk=user_id)
+    profile save takes it, so they happen one after another. ``no_key`` (FOR NO KEY UPDATE)
+    serialises a resident's own writes without blocking inserts that merely reference the
+    row (their votes, ledger entries)."""
+    return User.objects.select_for_update(no_key=no_key).get(pk=user_id)
 
 
 def _refresh_residency(user: User) -> None:
     """Lock the resident's row and read its home and verification as they are now."""
-    current = _resident_lock(user.pk)
+    current = resident_lock(user.pk)
     for field in ("home_building_id", "apartment", "verified_building_id", "verified_apartment"):
         setattr(user, field, getattr(current, field))
 
@@ -261,7 +263,7 @@ def residency_verify_code(*, user: User, code: str) -> ResidencyClaim:
     a failed try is committed before the error is raised.
     """
     with transaction.atomic():
-        resident = _resident_lock(user.pk)
+        resident = resident_lock(user.pk)
         _check_may_verify(resident)
         retry_at = _code_tries_exhausted_until(resident)
         if retry_at is None:
@@ -363,7 +365,7 @@ def _residency_verify(
 def residency_claim_request(*, user: User, note: str = "") -> ResidencyClaim:
     """Ask city staff to verify the resident's home building and apartment by hand."""
     with transaction.atomic():
-        resident = _resident_lock(user.pk)
+        resident = resident_lock(user.pk)
         _check_may_verify(resident)
         if not resident.apartment:
             raise ResidencyError(_("Add your apartment number to your profile first."))
@@ -402,7 +404,7 @@ def residency_claim_decide(
         )
         if claim.status != ClaimStatus.PENDING:
             raise ResidencyError(_("This claim has already been decided."))
-        resident = _resident_lock(claim.user_id)
+        resident = resident_lock(claim.user_id)
         if approve and (
             resident.home_building_id != claim.building_id or resident.apartment != claim.apartment
         ):

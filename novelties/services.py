@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.rules import suspension_check
+from accounts.services import resident_lock
 from novelties.models import COMMENT_MAX_LENGTH, STARS, Novelty, Rating, StarCount
 from novelties.rules import Refusal, rating_refusal
 from rewards.models import Reason
@@ -75,7 +76,7 @@ def novelty_rate(
     if refusal:
         raise RatingRefused(refusal)
     with transaction.atomic():
-        _resident_lock(user_id=user.pk)
+        resident_lock(user.pk, no_key=True)
         rating = Rating.objects.filter(novelty=novelty, user=user).first()
         created = rating is None
         if created:
@@ -107,13 +108,6 @@ def _check_rating_input(*, stars: int, comment: str) -> None:
             % {"length": len(comment), "limit": COMMENT_MAX_LENGTH},
             field="comment",
         )
-
-
-def _resident_lock(*, user_id: int) -> None:
-    """The resident's row, locked to the end of the transaction. FOR NO KEY UPDATE: it
-    serialises this resident's ratings without blocking inserts that merely reference them
-    (their votes, ledger entries)."""
-    list(User.objects.select_for_update(no_key=True).filter(pk=user_id).values_list("pk"))
 
 
 def _check_daily_limit(*, user: User, now: datetime) -> None:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import NotificationKind, User
 from accounts.notifications import notifications_create
+from accounts.services import resident_lock
 from audit.models import AuditAction
 from audit.services import audit_record
 from civic.models import Building
@@ -600,7 +601,7 @@ def survey_create(*, author: User, data: dict) -> Poll:
     data = {**data, "opens_at": max(data.get("opens_at") or now, now)}
     _survey_schedule_check(opens_at=data["opens_at"], closes_at=data["closes_at"], now=now)
     with transaction.atomic():
-        resident = User.objects.select_for_update().get(pk=author.pk)
+        resident = resident_lock(author.pk)
         if resident.verified_building_id is None:
             raise SurveyError(
                 _("Only verified residents create surveys for their building."),
