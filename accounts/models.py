@@ -42,8 +42,14 @@ class UserManager(BaseUserManager):
 
     def with_email_verified(self) -> models.QuerySet:
         """Users annotated with ``email_verified`` (see ``User.email_verified``), no extra query."""
-        address = verified_address(user=models.OuterRef("pk"), email=models.OuterRef("email"))
-        return self.annotate(email_verified=models.Exists(address))
+        return self.annotate(email_verified=email_verified_exists())
+
+
+def email_verified_exists() -> models.Exists:
+    """Whether the user's current email address is confirmed, as an expression to annotate
+    a user queryset with."""
+    address = verified_address(user=models.OuterRef("pk"), email=models.OuterRef("email"))
+    return models.Exists(address)
 
 
 class Gender(models.TextChoices):

@@ -18,12 +18,11 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from accounts.mfa import users_with_mfa_state
-from accounts.models import User, verified_address
+from accounts.models import User, email_verified_exists
 from civic.precompiled import RowByKey
 
 DB_SESSIONS = "django.contrib.sessions.backends.db"
@@ -85,9 +84,8 @@ def _resident_of(session: SessionBase) -> User | None:
 
 
 def _residents():
-    confirmed = verified_address(user=OuterRef("pk"), email=OuterRef("email"))
     # users_with_mfa_state() and User.objects.with_email_verified() together
-    return users_with_mfa_state().annotate(email_verified=Exists(confirmed))
+    return users_with_mfa_state().annotate(email_verified=email_verified_exists())
 
 
 RESIDENTS = RowByKey(
