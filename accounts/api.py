@@ -188,10 +188,6 @@ def _residency(user_id: int) -> dict:
     return ResidencySerializer({"resident": resident, "claim": latest_claim(user=resident)}).data
 
 
-def _residency_error(error: ResidencyError) -> ApiError:
-    return ApiError(status_code=error.status, code=error.code, detail=str(error))
-
-
 class ResidencyView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -222,7 +218,7 @@ class ResidencyVerifyView(APIView):
         try:
             residency_verify_code(user=request.user, code=body.validated_data["code"])
         except ResidencyError as error:
-            raise _residency_error(error) from error
+            raise ApiError.refusal(error) from error
         return Response(_residency(request.user.pk))
 
 
@@ -240,7 +236,7 @@ class ResidencyClaimView(APIView):
         try:
             residency_claim_request(user=request.user, note=body.validated_data["note"])
         except ResidencyError as error:
-            raise _residency_error(error) from error
+            raise ApiError.refusal(error) from error
         return Response(_residency(request.user.pk), status=201)
 
 

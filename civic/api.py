@@ -26,6 +26,12 @@ class ApiError(APIException):
         self.code = code
         self.errors = errors
 
+    @classmethod
+    def refusal(cls, error: Exception) -> "ApiError":
+        """A domain error that carries its own ``status`` and ``code`` (the services' refusals),
+        answered with its message."""
+        return cls(status_code=error.status, code=error.code, detail=str(error))
+
 
 class Pagination(PageNumberPagination):
     page_size = 20

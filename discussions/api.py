@@ -53,10 +53,6 @@ ERRORS = {
 }
 
 
-def _refusal(error: DiscussionError | AccountSuspended) -> ApiError:
-    return ApiError(status_code=error.status, code=error.code, detail=str(error))
-
-
 def _discussion(discussion_id: int) -> Discussion:
     discussion = discussion_for_page(discussion_id=discussion_id)
     if discussion is None:
@@ -133,7 +129,7 @@ class PostCreateView(APIView):
                 text=body.validated_data["text"],
             )
         except (DiscussionError, AccountSuspended) as error:
-            raise _refusal(error) from error
+            raise ApiError.refusal(error) from error
         return _created(post, request)
 
 
@@ -155,7 +151,7 @@ class ReplyView(APIView):
                 user=visitor_with_home(user=request.user), to=to, text=body.validated_data["text"]
             )
         except (DiscussionError, AccountSuspended) as error:
-            raise _refusal(error) from error
+            raise ApiError.refusal(error) from error
         return _created(reply, request)
 
 
@@ -169,7 +165,7 @@ class SupportView(APIView):
         try:
             supports = proposal_support(user=visitor_with_home(user=request.user), post=post)
         except (DiscussionError, AccountSuspended) as error:
-            raise _refusal(error) from error
+            raise ApiError.refusal(error) from error
         return Response(
             DiscussionSupportOutputSerializer({"supports": supports}).data,
             status=status.HTTP_201_CREATED,
@@ -188,5 +184,5 @@ class ReportView(APIView):
         try:
             post_report(user=request.user, post=post, reason=body.validated_data["reason"])
         except (DiscussionError, AccountSuspended) as error:
-            raise _refusal(error) from error
+            raise ApiError.refusal(error) from error
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -119,9 +119,7 @@ class RateView(APIView):
                 detail=refused.refusal.message,
             ) from refused
         except AccountSuspended as suspended:
-            raise ApiError(
-                status_code=suspended.status, code=suspended.code, detail=str(suspended)
-            ) from suspended
+            raise ApiError.refusal(suspended) from suspended
         output = {
             "created": saved.created,
             "points_awarded": saved.points,

@@ -267,10 +267,6 @@ class PublishView(APIView):
         return Response(PollDetailSerializer(poll_with_questions(poll_id=poll.pk)).data)
 
 
-def _survey_error(error: SurveyError) -> ApiError:
-    return ApiError(status_code=error.status, code=error.code, detail=str(error))
-
-
 class BuildingSurveysView(generics.ListAPIView):
     """The surveys of a building, for its verified residents (anyone else: 404)."""
 
@@ -300,7 +296,7 @@ class BuildingSurveysView(generics.ListAPIView):
         try:
             poll = survey_create(author=request.user, data=dict(body.validated_data))
         except SurveyError as error:
-            raise _survey_error(error) from error
+            raise ApiError.refusal(error) from error
         return Response(
             PollDetailSerializer(poll_with_questions(poll_id=poll.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -324,5 +320,5 @@ class ReportView(APIView):
         try:
             survey_report(user=request.user, poll=poll, reason=body.validated_data["reason"])
         except SurveyError as error:
-            raise _survey_error(error) from error
+            raise ApiError.refusal(error) from error
         return Response(status=status.HTTP_204_NO_CONTENT)

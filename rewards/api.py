@@ -100,9 +100,7 @@ class RedeemView(APIView):
         try:
             redemption = reward_redeem(user=request.user, reward_id=reward_id)
         except RewardsError as refused:
-            raise ApiError(
-                status_code=refused.status, code=refused.code, detail=str(refused)
-            ) from refused
+            raise ApiError.refusal(refused) from refused
         return Response(RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
 
 
